@@ -208,7 +208,10 @@ export interface NodeDecision {
 export interface ServiceExplanation {
   service: ServiceRef;
   claimed: boolean;
+  unclaimedBecause?: string; // claimed: false — why the Service is not nodelb's (class, type)
   refused?: string; // why nodelb serves nothing for it
+  /** The Service's ports (PORT(S) in `nodelb sync`'s table, like kubectl get svc). */
+  ports?: ServicePortView[];
   warnings: string[];
   daemonSet?: string;
   firewallRules: string[];

@@ -1,0 +1,134 @@
+// plan(snapshot, config): the whole decision of one sync, as data (pure, deterministic: no I/O,
+// no clock but snapshot.now, inputs sorted, actions in a fixed order). Holds back everything
+// destructive when a read failed.
+import type { Action, ActionKind, Plan, ProxyPodView, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
+import type { PlanConfig } from './plan_config.ts';
+import type { PlanContext } from './plan_context.ts';
+import { ESSENTIAL_READS, assessReads } from './reads.ts';
+import { claimService, worthExplaining, type Claim } from './claim.ts';
+import { assessService, resolvePortConflicts, type Assessment } from './validate.ts';
+import { assessNodes } from './nodes.ts';
+import { planDaemonSets } from './plan_daemonsets.ts';
+import { planFirewalls } from './plan_firewalls.ts';
+import { planServiceStatus } from './plan_status.ts';
+import { serviceKey, serviceRef } from './naming.ts';
+
+export const ACTION_ORDER: readonly ActionKind[] = [
+  'createDaemonSet',
+  'updateDaemonSet',
+  'createFirewall',
+  'patchFirewall',
+  'writeStatus',
+  'recordEvent',
+  'deleteFirewall',
+  'deleteDaemonSet',
+];
+
+const byKey = (a: ServiceView, b: ServiceView) => {
+  const ka = serviceKey(a);
+  const kb = serviceKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
+};
+
+export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
+  const reads = assessReads(snapshot);
+  const notes: Plan['notes'] = [...reads.notes];
+  const heldBack = reads.untrusted.size > 0;
+  const missing = ESSENTIAL_READS.filter((r) => reads.untrusted.has(r));
+  if (missing.length > 0) {
+    notes.push({ severity: 'WARNING', message: `nothing planned: without ${missing.join(', ')} nodelb cannot tell what exists` });
+    return { actions: [], services: [], notes, heldBack };
+  }
+
+  const services = [...snapshot.services].sort(byKey);
+  const namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n]));
+  const claims = new Map<string, Claim>();
+  const assessments = new Map<string, Assessment>();
+  for (const svc of services) {
+    const claim = claimService(svc, config);
+    claims.set(svc.uid, claim);
+    if (claim.claimed) assessments.set(svc.uid, assessService(svc, config, namespaces.get(svc.namespace)));
+  }
+  resolvePortConflicts([...assessments.values()]);
+
+  const ctx: PlanContext = {
+    snapshot,
+    config,
+    untrusted: reads.untrusted,
+    heldBack,
+    notes,
+    servicesByUid: new Map(services.map((s) => [s.uid, s])),
+    claims,
+    assessments,
+    podsByDaemonSet: groupPods(snapshot.pods),
+  };
+  const daemonSets = planDaemonSets(ctx);
+  const firewalls = planFirewalls(ctx);
+  const nodes = assessNodes(snapshot, config);
+
+  const actions: Action[] = [...daemonSets.actions, ...firewalls.actions];
+  const creating = new Set(daemonSets.actions.flatMap((a) => (a.kind === 'createDaemonSet' && a.service ? [a.service.uid] : [])));
+  const explanations: ServiceExplanation[] = [];
+  for (const svc of services) {
+    const claim = claims.get(svc.uid);
+    const a = assessments.get(svc.uid);
+    if (a) {
+      const outcome = planServiceStatus(ctx, a, nodes, firewalls.rulesByService.get(svc.uid) ?? [], creating.has(svc.uid));
+      actions.push(...outcome.actions);
+      explanations.push(outcome.explanation);
+    } else if (claim && !claim.claimed && worthExplaining(svc, config)) {
+      explanations.push({
+        service: serviceRef(svc),
+        claimed: false,
+        unclaimedBecause: claim.why,
+        ports: svc.ports.map((p) => ({ ...p })),
+        warnings: [],
+        firewallRules: [],
+        proxyPods: { ready: 0, total: 0 },
+        nodes: [],
+        ingress: [],
+      });
+    }
+  }
+  return { actions: sortActions(actions), services: explanations, notes, heldBack };
+}
+
+function groupPods(pods: readonly ProxyPodView[]): Map<string, ProxyPodView[]> {
+  const out = new Map<string, ProxyPodView[]>();
+  for (const p of pods) {
+    const list = out.get(p.daemonSet);
+    if (list) list.push(p);
+    else out.set(p.daemonSet, [p]);
+  }
+  return out;
+}
+
+function actionTarget(a: Action): string {
+  switch (a.kind) {
+    case 'createDaemonSet':
+    case 'updateDaemonSet':
+      return `${a.daemonSet.metadata?.namespace ?? ''}/${a.daemonSet.metadata?.name ?? ''}`;
+    case 'deleteDaemonSet':
+      return `${a.namespace}/${a.name}`;
+    case 'createFirewall':
+    case 'patchFirewall':
+      return a.rule.name ?? '';
+    case 'deleteFirewall':
+      return a.name;
+    case 'writeStatus':
+      return serviceKey(a.service);
+    case 'recordEvent':
+      return `${serviceKey(a.service)}\u0000${a.eventReason}\u0000${a.message}`;
+  }
+}
+
+/** Fixed kind order (creates and updates, then status and Events, deletions last), then target. */
+export function sortActions(actions: readonly Action[]): Action[] {
+  return [...actions].sort((x, y) => {
+    const k = ACTION_ORDER.indexOf(x.kind) - ACTION_ORDER.indexOf(y.kind);
+    if (k !== 0) return k;
+    const tx = actionTarget(x);
+    const ty = actionTarget(y);
+    return tx < ty ? -1 : tx > ty ? 1 : 0;
+  });
+}

@@ -1,0 +1,109 @@
+// Status and Event actions of one run, and the per-Service explanation `nodelb status` prints.
+// Withholds status writes the failed reads make unsafe (pure).
+import type { Action, ProxyPodView, ServiceExplanation } from './model.ts';
+import type { PlanContext } from './plan_context.ts';
+import type { NodeFacts } from './nodes.ts';
+import type { Assessment } from './validate.ts';
+import { isServed } from './plan_context.ts';
+import { ingressFor, selectNodes, type Selection } from './select.ts';
+import { conditionMessage, planStatus, type DesiredCondition } from './status.ts';
+import { canonicalIP } from './ip.ts';
+import { matchesSelector } from './selectors.ts';
+import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
+
+export interface ServiceOutcome {
+  actions: Action[];
+  explanation: ServiceExplanation;
+}
+
+function endpointNodes(ctx: PlanContext, a: Assessment): Set<string> | undefined {
+  if (a.svc.externalTrafficPolicy !== 'Local') return undefined;
+  const nodes = new Set<string>();
+  for (const e of ctx.snapshot.endpoints) {
+    if (e.namespace === a.svc.namespace && e.service === a.svc.name) for (const n of e.readyNodes) nodes.add(n);
+  }
+  return nodes;
+}
+
+/** Why a status write would be unsafe this run, if it would. */
+function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], from: string[], to: string[]): string | undefined {
+  const key = serviceKey(a.svc);
+  if (isServed(a)) {
+    if (ctx.untrusted.has('instances') && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
+      return `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`;
+    }
+    if (ctx.untrusted.has('endpointslices') && a.svc.externalTrafficPolicy === 'Local') {
+      return `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`;
+    }
+  }
+  const keep = new Set(to);
+  const removed = from.filter((ip) => !keep.has(ip));
+  if (ctx.heldBack && removed.length > 0) return `withdrawing ${removed.join(', ')} from ${key}`;
+  return undefined;
+}
+
+/** `creatingDaemonSet`: this run creates the Service's proxies, so an empty status is expected
+ *  and said calmly (reason ProxyStarting, no UnAvailableLoadBalancer warning). */
+export function planServiceStatus(
+  ctx: PlanContext,
+  a: Assessment,
+  nodes: readonly NodeFacts[],
+  rules: string[],
+  creatingDaemonSet: boolean,
+): ServiceOutcome {
+  const served = isServed(a);
+  const dsName = daemonSetName(a.svc.name, a.svc.uid);
+  const pods: readonly ProxyPodView[] = served ? (ctx.podsByDaemonSet.get(dsName) ?? []) : [];
+  let selection: Selection | undefined;
+  let condition: DesiredCondition;
+  let ingress: ReturnType<typeof ingressFor> = [];
+  const notices = [...a.problems, ...a.warnings];
+  if (served) {
+    const endpoints = endpointNodes(ctx, a);
+    selection = selectNodes({
+      nodes,
+      families: a.families,
+      selector: a.settings.nodeSelector,
+      pods,
+      ...(endpoints ? { endpointNodes: endpoints } : {}),
+      currentIPs: new Set(a.svc.ingress.map((i) => canonicalIP(i.ip ?? ''))),
+      maxIPs: a.settings.maxIPs,
+      staticIPLabel: ctx.config.staticIPLabel,
+      preferStandardNodes: ctx.config.preferStandardNodes,
+    });
+    ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode);
+    const n = selection.chosen.length;
+    if (n > 0) {
+      condition = { status: 'True', reason: 'Published', message: conditionMessage(`serving on ${n} node${n === 1 ? '' : 's'}`, a.warnings) };
+    } else if (creatingDaemonSet) {
+      condition = { status: 'False', reason: 'ProxyStarting', message: conditionMessage('creating the proxy DaemonSet; the IPs follow once its pods are Ready', a.warnings) };
+    } else {
+      condition = { status: 'False', reason: 'NoEligibleNodes', message: conditionMessage(selection.summary, a.warnings) };
+    }
+  } else {
+    const first = a.problems[0];
+    condition = { status: 'False', reason: first?.conditionReason ?? 'Refused', message: conditionMessage('', notices) };
+  }
+
+  const status = planStatus({ svc: a.svc, ingress, condition, notices, quiet: a.quiet, refused: !served, now: ctx.snapshot.now });
+  const actions: Action[] = [];
+  if (status.write) {
+    const blocker = statusBlocker(ctx, a, nodes, status.write.from, status.write.to);
+    if (blocker) ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker}` });
+    else actions.push(status.write, ...status.events);
+  }
+
+  const explanation: ServiceExplanation = {
+    service: serviceRef(a.svc),
+    claimed: true,
+    ...(served ? {} : { refused: a.problems.map((p) => p.message).join('; ') }),
+    ports: a.svc.ports.map((p) => ({ ...p })),
+    warnings: a.warnings.map((w) => w.message),
+    ...(served ? { daemonSet: dsName } : {}),
+    firewallRules: rules,
+    proxyPods: { ready: pods.filter((p) => p.ready).length, total: pods.length },
+    nodes: selection?.decisions ?? [],
+    ingress: ingress.map((i) => i.ip ?? ''),
+  };
+  return { actions, explanation };
+}

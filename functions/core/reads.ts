@@ -1,0 +1,32 @@
+// Which reads of this run cannot be trusted: the ones that failed, and the ones that came back
+// suspiciously empty (pure). Any entry makes the planner hold back everything destructive.
+import type { Plan, ReadName, Snapshot } from './model.ts';
+import { isGceNode } from './nodes.ts';
+
+/** Without these the planner cannot tell what exists, so it plans nothing at all. */
+export const ESSENTIAL_READS: readonly ReadName[] = ['services', 'daemonsets', 'nodes', 'pods', 'namespaces'];
+
+export interface ReadHealth {
+  untrusted: Set<ReadName>;
+  notes: Plan['notes'];
+}
+
+export function assessReads(snapshot: Snapshot): ReadHealth {
+  const untrusted = new Set<ReadName>();
+  const notes: Plan['notes'] = [];
+  for (const f of [...snapshot.failedReads].sort((a, b) => (a.read < b.read ? -1 : a.read > b.read ? 1 : 0))) {
+    untrusted.add(f.read);
+    notes.push({ severity: 'WARNING', message: `reading ${f.read} failed (${f.message}): nothing is deleted and no IP is withdrawn this run` });
+  }
+  // An empty list where there was something is more likely a broken read than a sudden void.
+  if (snapshot.nodes.length === 0 && snapshot.pods.length > 0 && !untrusted.has('nodes')) {
+    untrusted.add('nodes');
+    notes.push({ severity: 'WARNING', message: `no Nodes were listed while ${snapshot.pods.length} proxy pods exist: the Node list is treated as failed` });
+  }
+  const gceNodes = snapshot.nodes.filter(isGceNode).length;
+  if (snapshot.instances !== undefined && snapshot.instances.length === 0 && gceNodes > 0 && !untrusted.has('instances')) {
+    untrusted.add('instances');
+    notes.push({ severity: 'WARNING', message: `no GCE instances were listed while ${gceNodes} GCE nodes exist: the instance list is treated as failed` });
+  }
+  return { untrusted, notes };
+}

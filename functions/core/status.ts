@@ -1,0 +1,106 @@
+// A Service's status as nodelb wants it (ingress + the nodelb.dev/Serving condition) and the
+// Events that announce a change (pure). Events ride only on status writes, so they happen on
+// transitions only: a sync every minute repeats nothing.
+import type { Action, ConditionView, IngressView, ServiceView } from './model.ts';
+import type { Notice } from './validate.ts';
+import { SERVING_CONDITION, serviceRef } from './naming.ts';
+
+export interface DesiredCondition {
+  status: 'True' | 'False';
+  reason: string; // Published, ProxyStarting, NoEligibleNodes, Refused, InvalidConfiguration, PortConflict
+  message: string;
+}
+
+export interface StatusPlan {
+  write?: Extract<Action, { kind: 'writeStatus' }>;
+  events: Extract<Action, { kind: 'recordEvent' }>[];
+}
+
+export function servingCondition(svc: ServiceView): ConditionView | undefined {
+  return svc.conditions.find((c) => c.type === SERVING_CONDITION);
+}
+
+/** The condition message carries every notice, so a later run can tell what was announced. */
+export function conditionMessage(head: string, notices: readonly Notice[]): string {
+  return [head, ...notices.map((n) => n.message)].filter((s) => s !== '').join('; ');
+}
+
+function sameIngress(a: readonly IngressView[], b: readonly IngressView[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i] as IngressView;
+    // An absent ipMode reads back as VIP on API servers with LoadBalancerIPMode: the same thing.
+    return x.ip === y.ip && x.hostname === y.hostname && (x.ipMode ?? 'VIP') === (y.ipMode ?? 'VIP');
+  });
+}
+
+const ipsOf = (ingress: readonly IngressView[]) => ingress.map((i) => i.ip ?? i.hostname ?? '').filter((s) => s !== '');
+const goList = (ips: readonly string[]) => `[${ips.join(' ')}]`; // servicelb prints Go's %v of []string
+
+export interface StatusInput {
+  svc: ServiceView;
+  ingress: IngressView[];
+  condition: DesiredCondition;
+  /** Refusals and warnings, each announced once with a Warning Event. */
+  notices: readonly Notice[];
+  quiet: boolean; // no Events (terminating namespace)
+  refused: boolean;
+  now: string;
+}
+
+export function planStatus(input: StatusInput): StatusPlan {
+  const { svc, ingress, condition, now } = input;
+  const old = servingCondition(svc);
+  const conditionSame = old !== undefined && old.status === condition.status && old.reason === condition.reason && old.message === condition.message;
+  const ingressSame = sameIngress(svc.ingress, ingress);
+  if (conditionSame && ingressSame) return { events: [] };
+
+  const ref = serviceRef(svc);
+  const next: ConditionView = {
+    type: SERVING_CONDITION,
+    status: condition.status,
+    reason: condition.reason,
+    message: condition.message,
+    lastTransitionTime: old && old.status === condition.status ? old.lastTransitionTime : now,
+  };
+  const conditions = old ? svc.conditions.map((c) => (c === old ? next : c)) : [...svc.conditions, next];
+  const from = ipsOf(svc.ingress);
+  const to = ipsOf(ingress);
+  const ipsChanged = from.join(',') !== to.join(',');
+
+  const why: string[] = [];
+  if (ipsChanged) why.push(to.length > 0 ? `publish ${to.length} node IP${to.length === 1 ? '' : 's'} (was ${goList(from)})` : `clear the published IPs ${goList(from)}`);
+  else if (!ingressSame) why.push('rewrite the ingress list in its canonical form');
+  if (!conditionSame) {
+    why.push(old ? `condition ${old.status}/${old.reason} → ${condition.status}/${condition.reason}: ${condition.message}` : `set condition ${condition.status}/${condition.reason}: ${condition.message}`);
+  }
+  const write: StatusPlan['write'] = {
+    kind: 'writeStatus',
+    service: ref,
+    resourceVersion: svc.resourceVersion,
+    ingress,
+    conditions,
+    from,
+    to,
+    reason: why.join('; '),
+  };
+
+  const events: StatusPlan['events'] = [];
+  if (!input.quiet) {
+    const event = (type: 'Normal' | 'Warning', eventReason: string, message: string, reason: string) =>
+      events.push({ kind: 'recordEvent', service: ref, type, eventReason, message, reason });
+    if (to.length > 0 && ipsChanged) {
+      event('Normal', 'UpdatedLoadBalancer', `Updated LoadBalancer with new IPs: ${goList(from)} -> ${goList(to)}`, 'the published IPs changed');
+    }
+    // Empty after serving, or newly without eligible nodes. A refusal has its own Warning.
+    const becameUnavailable = from.length > 0 || (condition.reason === 'NoEligibleNodes' && old?.reason !== 'NoEligibleNodes');
+    if (to.length === 0 && !input.refused && becameUnavailable) {
+      event('Warning', 'UnAvailableLoadBalancer', 'There are no available nodes for LoadBalancer', condition.message);
+    }
+    for (const n of input.notices) {
+      if (old && old.message.includes(n.message)) continue; // announced already
+      event('Warning', n.eventReason, n.message, 'new problem with the Service');
+    }
+  }
+  return { write, events };
+}

@@ -1,0 +1,75 @@
+// Determinism: the same world in any order gives the same plan, byte for byte; the plan's
+// actions come in the fixed kind order and every one says why.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Snapshot } from '../../functions/core/model.ts';
+import { ACTION_ORDER, plan } from '../../functions/core/plan.ts';
+import { aConfig } from './builders.ts';
+import { variedWorld } from './varied_world.ts';
+import { converge } from './world.ts';
+
+/** A seeded shuffle (mulberry32), so a failure can be replayed. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+function shuffleWorld(w: Snapshot, seed: number): Snapshot {
+  return {
+    ...w,
+    services: shuffled(w.services, seed),
+    namespaces: shuffled(w.namespaces, seed + 1),
+    nodes: shuffled(w.nodes, seed + 2),
+    daemonSets: shuffled(w.daemonSets, seed + 3),
+    pods: shuffled(w.pods, seed + 4),
+    endpoints: shuffled(w.endpoints, seed + 5),
+    instances: w.instances && shuffled(w.instances, seed + 6),
+    firewalls: w.firewalls && shuffled(w.firewalls, seed + 7),
+  };
+}
+
+const config = aConfig({ maxIPs: 3 });
+
+for (const [label, world] of [
+  ['a fresh world', variedWorld()],
+  ['a half-converged world', converge(variedWorld(), config, 1).snapshot],
+] as const) {
+  for (const seed of [1, 2, 3, 42, 1234]) {
+    test(`determinism: ${label}, shuffled with seed ${seed}, plans identically`, () => {
+      const want = JSON.stringify(plan(world, config));
+      assert.equal(JSON.stringify(plan(shuffleWorld(world, seed), config)), want);
+    });
+  }
+}
+
+test('actions follow the fixed kind order and each carries a reason', () => {
+  const p = plan(variedWorld(), config);
+  const order = p.actions.map((a) => ACTION_ORDER.indexOf(a.kind));
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  assert.ok(p.actions.length > 10, `a busy plan (${p.actions.length} actions)`);
+  for (const a of p.actions) assert.ok(a.reason.length > 10, `${a.kind} has a reason: "${a.reason}"`);
+});
+
+test('services are explained in namespace/name order', () => {
+  const keys = plan(shuffleWorld(variedWorld(), 9), config).services.map((s) => `${s.service.namespace}/${s.service.name}`);
+  assert.deepEqual(keys, [...keys].sort());
+});
+
+test('plan does not modify its input', () => {
+  const world = variedWorld();
+  const before = JSON.stringify(world);
+  plan(world, config);
+  assert.equal(JSON.stringify(world), before);
+});

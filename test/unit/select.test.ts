@@ -1,0 +1,132 @@
+// Stable selection under the max-ips cap: keep published nodes, prefer static and standard
+// nodes, then the oldest; one node changing changes one IP; preferences never shrink the set.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IPFamily } from '../../functions/core/model.ts';
+import type { NodeFacts } from '../../functions/core/nodes.ts';
+import { assessNode } from '../../functions/core/nodes.ts';
+import { ingressFor, selectNodes, type SelectionInput } from '../../functions/core/select.ts';
+import { plan } from '../../functions/core/plan.ts';
+import { aConfig, aDualStackService, aGkeNode, aPod, aService, aSnapshot, anInstance } from './builders.ts';
+import { converge } from './world.ts';
+
+const config = aConfig();
+
+interface N {
+  name: string;
+  ip: number;
+  created?: string; // day of January 2024
+  spot?: boolean;
+  static?: boolean;
+}
+
+function facts(nodes: N[]): NodeFacts[] {
+  return nodes.map((n) => {
+    const { node, instance } = aGkeNode(n.name, n.ip, {
+      node: { creationTimestamp: `2024-01-${n.created ?? '10'}T00:00:00Z`, labels: n.static ? { kubip_assigned: 'yes' } : {} },
+      instance: { spot: n.spot ?? false },
+    });
+    return assessNode(node, aSnapshot({ instances: [instance] }), config);
+  });
+}
+
+function choose(nodes: N[], over: Partial<SelectionInput> = {}): string[] {
+  const f = facts(nodes);
+  const result = selectNodes({
+    nodes: f,
+    families: ['IPv4'],
+    selector: {},
+    pods: f.map((x) => aPod('ds', x.node.name)),
+    currentIPs: new Set(),
+    maxIPs: 0,
+    staticIPLabel: 'kubip_assigned',
+    preferStandardNodes: true,
+    ...over,
+  });
+  return result.chosen.map((x) => x.node.name);
+}
+
+const ip = (n: number) => `203.0.113.${n}`;
+
+const rows: { nodes: N[]; over?: Partial<SelectionInput>; want: string[]; reason: string }[] = [
+  { nodes: [{ name: 'a', ip: 1 }, { name: 'b', ip: 2 }, { name: 'c', ip: 3 }], want: ['a', 'b', 'c'], reason: 'no cap: every eligible node' },
+  { nodes: [{ name: 'a', ip: 1, created: '15' }, { name: 'b', ip: 2, created: '11' }, { name: 'c', ip: 3, created: '12' }], over: { maxIPs: 2 }, want: ['b', 'c'], reason: 'cap: the oldest first' },
+  { nodes: [{ name: 'b', ip: 2 }, { name: 'a', ip: 1 }, { name: 'c', ip: 3 }], over: { maxIPs: 2 }, want: ['a', 'b'], reason: 'same age: the name breaks the tie' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12' }, { name: 'c', ip: 3, created: '13' }], over: { maxIPs: 2, currentIPs: new Set([ip(3)]) }, want: ['c', 'a'], reason: 'a published node is kept before older ones' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12', static: true }], over: { maxIPs: 1 }, want: ['b'], reason: 'static-IP node preferred over an older one' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12', static: true }], over: { maxIPs: 1, staticIPLabel: '' }, want: ['a'], reason: 'static preference off when the label is empty' },
+  { nodes: [{ name: 'a', ip: 1, created: '11', spot: true }, { name: 'b', ip: 2, created: '12' }], over: { maxIPs: 1 }, want: ['b'], reason: 'standard before spot' },
+  { nodes: [{ name: 'a', ip: 1, created: '11', spot: true }, { name: 'b', ip: 2, created: '12' }], over: { maxIPs: 1, preferStandardNodes: false }, want: ['a'], reason: 'spot preference off' },
+  { nodes: [{ name: 'a', ip: 1, spot: true }, { name: 'b', ip: 2, spot: true }], over: { maxIPs: 1 }, want: ['a'], reason: 'only spot nodes: still one published (a preference never empties the set)' },
+  { nodes: [{ name: 'a', ip: 1, spot: true }, { name: 'b', ip: 2 }], want: ['b', 'a'], reason: 'no cap: spot nodes still published, preference only orders' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12', spot: true }], over: { maxIPs: 1, currentIPs: new Set([ip(2)]) }, want: ['b'], reason: 'a published spot node is kept: stability beats preference' },
+];
+for (const row of rows) {
+  test(`selection: ${row.reason}`, () => assert.deepEqual(choose(row.nodes, row.over), row.want));
+}
+
+test('selection: when a published node leaves, exactly one IP is replaced', () => {
+  const nodes: N[] = [1, 2, 3, 4, 5].map((i) => ({ name: `n${i}`, ip: i, created: String(10 + i) }));
+  const before = choose(nodes, { maxIPs: 3, currentIPs: new Set([ip(2), ip(4), ip(5)]) });
+  assert.deepEqual(before.sort(), ['n2', 'n4', 'n5'], 'the published set is kept as is');
+  const after = choose(nodes.filter((n) => n.name !== 'n4'), { maxIPs: 3, currentIPs: new Set([ip(2), ip(4), ip(5)]) });
+  assert.deepEqual(after.sort(), ['n1', 'n2', 'n5'], 'n4 replaced by the oldest unpublished node, n2 and n5 stay');
+});
+
+test('selection: an unpublished node changing causes no churn', () => {
+  const nodes: N[] = [1, 2, 3].map((i) => ({ name: `n${i}`, ip: i, created: String(10 + i) }));
+  const current = new Set([ip(2), ip(3)]);
+  const before = choose(nodes, { maxIPs: 2, currentIPs: current });
+  const after = choose([...nodes.slice(1), { name: 'n0', ip: 9, created: '01' }], { maxIPs: 2, currentIPs: current });
+  assert.deepEqual(after, before, 'a new, older node does not displace published ones');
+});
+
+test('selection: not-chosen nodes say why', () => {
+  const f = facts([{ name: 'a', ip: 1 }, { name: 'b', ip: 2 }]);
+  const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 1, staticIPLabel: '', preferStandardNodes: true });
+  assert.deepEqual(r.decisions.map((d) => [d.node, d.published, d.why]), [['a', true, 'published'], ['b', false, 'not chosen: max-ips 1']]);
+});
+
+test('selection: nodes outside the selector are excluded with the selector named', () => {
+  const f = facts([{ name: 'a', ip: 1 }]);
+  const r = selectNodes({ nodes: f, families: ['IPv4'], selector: { 'nodelb.dev/pool': 'blue' }, pods: [], currentIPs: new Set(), maxIPs: 0, staticIPLabel: '', preferStandardNodes: true });
+  assert.equal(r.decisions[0]?.why, 'does not match the node selector nodelb.dev/pool=blue');
+  assert.match(r.summary, /no eligible node \(1 node\): 1 does not match/);
+});
+
+test('ingress: families in spec.ipFamilies order, each sorted numerically', () => {
+  const mk = (name: string, v4: string, v6: string) =>
+    assessNode(aGkeNode(name, 1).node, aSnapshot({ instances: [anInstance({ name, externalIPv4: [v4], externalIPv6: [v6] })] }), config);
+  const chosen = [mk('a', '203.0.113.10', '2600:1900::10'), mk('b', '203.0.113.9', '2600:1900::9')];
+  const ips = (families: IPFamily[]) => ingressFor(chosen, families, 'VIP').map((i) => i.ip);
+  assert.deepEqual(ips(['IPv4', 'IPv6']), ['203.0.113.9', '203.0.113.10', '2600:1900::9', '2600:1900::10'], 'IPv4 first, numeric (9 before 10)');
+  assert.deepEqual(ips(['IPv6', 'IPv4']), ['2600:1900::9', '2600:1900::10', '203.0.113.9', '203.0.113.10'], 'IPv6 first when the Service says so');
+  assert.deepEqual(ips(['IPv4']), ['203.0.113.9', '203.0.113.10'], 'a family the Service lacks is left out');
+});
+
+test('ingress: ipMode only when Proxy (from config or annotation)', () => {
+  const chosen = [assessNode(aGkeNode('a', 1).node, aSnapshot({ instances: [aGkeNode('a', 1).instance] }), config)];
+  assert.deepEqual(ingressFor(chosen, ['IPv4'], 'VIP'), [{ ip: '203.0.113.1' }]);
+  assert.deepEqual(ingressFor(chosen, ['IPv4'], 'Proxy'), [{ ip: '203.0.113.1', ipMode: 'Proxy' }]);
+  const svc = aService({ annotations: { 'nodelb.dev/ip-mode': 'Proxy' } });
+  const { node, instance } = aGkeNode('a', 1);
+  const world = converge(aSnapshot({ services: [svc], nodes: [node], instances: [instance] }), config).snapshot;
+  assert.deepEqual(world.services[0]?.ingress, [{ ip: '203.0.113.1', ipMode: 'Proxy' }], 'the annotation wins over the VIP default');
+});
+
+test('max-ips through the plan: annotation overrides the global cap', () => {
+  const nodes = [1, 2, 3].map((i) => aGkeNode(`n${i}`, i));
+  const svc = aService({ annotations: { 'nodelb.dev/max-ips': '1' } });
+  const world = converge(aSnapshot({ services: [svc], nodes: nodes.map((n) => n.node), instances: nodes.map((n) => n.instance) }), aConfig({ maxIPs: 2 })).snapshot;
+  assert.equal(world.services[0]?.ingress.length, 1);
+});
+
+test('dual-stack Service: a node with only IPv4 is still published for IPv4', () => {
+  const svc = aDualStackService();
+  const a = aGkeNode('a', 1, { instance: { externalIPv6: ['2600:1900::1'] } });
+  const b = aGkeNode('b', 2);
+  const world = converge(aSnapshot({ services: [svc], nodes: [a.node, b.node], instances: [a.instance, b.instance] }), config).snapshot;
+  assert.deepEqual(world.services[0]?.ingress.map((i) => i.ip), ['203.0.113.1', '203.0.113.2', '2600:1900::1']);
+  const p = plan(world, config);
+  assert.deepEqual(p.actions, []);
+});
