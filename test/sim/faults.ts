@@ -17,6 +17,9 @@ export interface FaultRule {
   retryAfterSeconds?: number; // adds a Retry-After header
   delayMs?: number; // answer late (then normally, unless another effect applies)
   drop?: boolean; // destroy the connection without an answer
+  /** compute/container: handle the request normally (a write is accepted and applied), then
+   *  destroy the connection instead of answering: the "applied, but the answer was lost" case. */
+  dropAfterApply?: boolean;
   emptyList?: boolean; // a list answers with no items (the "suspicious empty list")
   /** compute writes: accept (200 + operation), then the operation ends DONE with this error
    *  code and the change is not made. */
