@@ -26,6 +26,7 @@ export interface KubeApi {
   listProxyPods(namespace: string, labelSelector: string): Promise<ProxyPodView[]>;
   listEndpointSlices(): Promise<V1EndpointSlice[]>; // all namespaces
   getService(namespace: string, name: string): Promise<V1Service | undefined>; // undefined on 404
+  getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined>; // undefined on 404
   createDaemonSet(ds: V1DaemonSet): Promise<V1DaemonSet>;
   replaceDaemonSet(ds: V1DaemonSet): Promise<V1DaemonSet>; // ds.metadata.resourceVersion set: 409 on conflict
   deleteDaemonSet(namespace: string, name: string, uid?: string): Promise<void>; // 404 is success

@@ -1,0 +1,144 @@
+// Turns a target (a GKE cluster name, or a kubeconfig) into API clients and what we know about
+// the cluster: endpoint and CA from getCluster, the token per request, Autopilot, network.
+// Heavy modules (client-node) are imported here, lazily, so a function instance starts fast.
+import type { Cluster as KubeCluster } from '@kubernetes/client-node';
+import type { Config } from '../config.ts';
+import { ApiError } from '../runtime/errors.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { Logger } from '../runtime/log.ts';
+import type { Cluster, ComputeApi, ContainerApi, KubeApi } from './apis.ts';
+import { createTokenSource, GOOGLE_USER, googleAuthenticator, type TokenSource } from './auth.ts';
+import { CallCounter } from './calls.ts';
+
+export type ClusterTarget = { kind: 'gke'; name: string } | { kind: 'kubeconfig'; path?: string; context?: string };
+
+export interface ClusterInfo {
+  /** Display name: the GKE resource name, or the kubeconfig context. */
+  name: string;
+  mode: 'gke' | 'kubeconfig';
+  server: string;
+  endpointKind: 'dns' | 'public' | 'private' | 'kubeconfig';
+  project?: string; // GKE: the cluster's project (kubeconfig: learnt from providerIDs in observe)
+  location?: string;
+  clusterName?: string; // short GKE name (instances carry it as label goog-k8s-cluster-name)
+  clusterId?: string; // Cluster.id
+  autopilot: boolean;
+  network?: string; // projects/P/global/networks/N
+  networkProject?: string; // where firewall rules live (the host project on Shared VPC)
+}
+
+export interface Connection {
+  kube: KubeApi;
+  compute?: ComputeApi;
+  info: ClusterInfo;
+  counter: CallCounter;
+}
+
+export interface ConnectDeps {
+  tokens?: TokenSource; // shared by all clusters of a run
+  counter?: CallCounter;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  container?: ContainerApi; // injected in tests
+}
+
+type ConnectConfig = Pick<Config, 'accessToken' | 'computeEndpoint' | 'containerEndpoint' | 'endpoint'>;
+
+export async function connectCluster(target: ClusterTarget, config: ConnectConfig, logger: Logger, deps: ConnectDeps = {}): Promise<Connection> {
+  const counter = deps.counter ?? new CallCounter();
+  const tokens = deps.tokens ?? createTokenSource(config);
+  const [k8s, { createKubeApi }, { createComputeApi }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./kube.ts'),
+    import('./compute.ts'),
+  ]);
+  const compute = createComputeApi({ baseUrl: config.computeEndpoint, tokens, counter, clock: deps.clock, fetch: deps.fetch });
+  const kc = new k8s.KubeConfig();
+  let info: ClusterInfo;
+
+  if (target.kind === 'gke') {
+    const { createContainerApi } = await import('./container.ts');
+    const container = deps.container ?? createContainerApi({ baseUrl: config.containerEndpoint, tokens, counter, fetch: deps.fetch });
+    const cluster = await container.getCluster(target.name);
+    const chosen = chooseEndpoint(cluster, config.endpoint, target.name);
+    // The DNS endpoint presents a publicly trusted certificate; pinning the cluster CA breaks it.
+    // clusterCaCertificate is already base64, which is what caData wants.
+    const caData = chosen.kind !== 'dns' ? cluster.masterAuth?.clusterCaCertificate || undefined : undefined;
+    const kubeCluster: KubeCluster = { name: target.name, server: `https://${chosen.host}`, skipTLSVerify: false, caData };
+    kc.addAuthenticator(googleAuthenticator(tokens));
+    kc.loadFromClusterAndUser(kubeCluster, { ...GOOGLE_USER });
+    info = gkeInfo(target.name, cluster, chosen, kubeCluster.server);
+  } else {
+    if (target.path) kc.loadFromFile(target.path);
+    else kc.loadFromDefault();
+    if (target.context) {
+      if (!kc.getContextObject(target.context))
+        throw new ApiError({ api: 'kube', op: 'load kubeconfig', message: `context "${target.context}" is not in the kubeconfig`, retryable: false });
+      kc.setCurrentContext(target.context);
+    }
+    const server = kc.getCurrentCluster()?.server;
+    if (!server)
+      throw new ApiError({ api: 'kube', op: 'load kubeconfig', message: 'the kubeconfig has no current cluster', retryable: false, fix: 'pass --kubeconfig PATH and --context NAME' });
+    info = { name: kc.getCurrentContext() || server, mode: 'kubeconfig', server, endpointKind: 'kubeconfig', autopilot: false };
+  }
+
+  logger.info('cluster.connected', `connected to ${info.name} through ${info.endpointKind} endpoint ${info.server}`, {
+    endpointKind: info.endpointKind,
+    server: info.server,
+    autopilot: info.autopilot,
+    tokenSource: tokens.kind,
+  });
+  return { kube: createKubeApi(kc, { counter }), compute, info, counter };
+}
+
+interface ChosenEndpoint {
+  kind: 'dns' | 'public' | 'private';
+  host: string;
+}
+
+/** 'auto': the DNS endpoint when it takes external traffic (no VPC connector needed), else the
+ *  public IP endpoint, else the private one. */
+export function chooseEndpoint(cluster: Cluster, wanted: ConnectConfig['endpoint'], name: string): ChosenEndpoint {
+  const cpe = cluster.controlPlaneEndpointsConfig;
+  const dnsHost = cpe?.dnsEndpointConfig?.allowExternalTraffic ? cpe.dnsEndpointConfig.endpoint || undefined : undefined;
+  const ip = cpe?.ipEndpointsConfig;
+  const publicDisabled = ip?.enablePublicEndpoint === false || cluster.privateClusterConfig?.enablePrivateEndpoint === true || ip?.enabled === false;
+  const publicHost = publicDisabled ? undefined : ip?.publicEndpoint || cluster.privateClusterConfig?.publicEndpoint || cluster.endpoint || undefined;
+  const privateHost = ip?.enabled === false ? undefined : ip?.privateEndpoint || cluster.privateClusterConfig?.privateEndpoint || undefined;
+  const pick: Record<ChosenEndpoint['kind'], string | undefined> = { dns: dnsHost, public: publicHost, private: privateHost };
+  const order: ChosenEndpoint['kind'][] = wanted === 'auto' ? ['dns', 'public', 'private'] : [wanted];
+  for (const kind of order) {
+    const host = pick[kind];
+    if (host) return { kind, host };
+  }
+  throw new ApiError({
+    api: 'container',
+    op: `choose endpoint of ${name}`,
+    message: `cluster ${name} has no usable ${wanted === 'auto' ? '' : `${wanted} `}control-plane endpoint`,
+    retryable: false,
+    fix:
+      wanted === 'dns' || wanted === 'auto'
+        ? `enable the DNS endpoint with external traffic: gcloud container clusters update ${name.split('/').pop()} --location=${name.split('/')[3]} --enable-dns-access`
+        : `set NODELB_ENDPOINT=auto, or enable the ${wanted} endpoint`,
+  });
+}
+
+function gkeInfo(name: string, cluster: Cluster, chosen: ChosenEndpoint, server: string): ClusterInfo {
+  const [, project, , location, , clusterName] = name.split('/');
+  const network =
+    cluster.networkConfig?.network || (cluster.network && project ? `projects/${project}/global/networks/${cluster.network}` : undefined);
+  return {
+    name,
+    mode: 'gke',
+    server,
+    endpointKind: chosen.kind,
+    project,
+    location,
+    clusterName: cluster.name || clusterName,
+    clusterId: cluster.id || undefined,
+    autopilot: cluster.autopilot?.enabled === true,
+    network: network || undefined,
+    networkProject: network ? /projects\/([^/]+)\//.exec(network)?.[1] : project,
+  };
+}
+

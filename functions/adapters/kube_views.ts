@@ -1,0 +1,145 @@
+// Translates Kubernetes API objects (as client-node deserialises them: timestamps are Dates)
+// into the planner's compact views. Pure.
+import type {
+  V1Condition,
+  V1EndpointSlice,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
+import type {
+  ConditionView,
+  EndpointsView,
+  IPFamily,
+  IngressView,
+  NamespaceView,
+  NodeView,
+  Protocol,
+  ProxyPodView,
+  ServiceView,
+  TaintView,
+} from '../core/model.ts';
+import { DAEMONSET_LABEL } from '../core/naming.ts';
+
+
+/** RFC 3339 with whole seconds, as the API server writes it ("2025-01-01T00:00:00Z"). */
+export function rfc3339(t: Date | string | undefined): string {
+  if (t === undefined) return '';
+  const d = typeof t === 'string' ? new Date(t) : t;
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function isClaimed(svc: V1Service | undefined, loadBalancerClass: string): boolean {
+  return svc?.spec?.type === 'LoadBalancer' && svc.spec.loadBalancerClass === loadBalancerClass;
+}
+
+export function toServiceView(s: V1Service): ServiceView {
+  const spec = s.spec ?? {};
+  const m = s.metadata ?? {};
+  return {
+    namespace: m.namespace ?? '',
+    name: m.name ?? '',
+    uid: m.uid ?? '',
+    resourceVersion: m.resourceVersion ?? '',
+    creationTimestamp: rfc3339(m.creationTimestamp),
+    deleting: m.deletionTimestamp !== undefined,
+    type: spec.type ?? 'ClusterIP',
+    loadBalancerClass: spec.loadBalancerClass,
+    clusterIP: spec.clusterIP,
+    clusterIPs: spec.clusterIPs ?? (spec.clusterIP && spec.clusterIP !== 'None' ? [spec.clusterIP] : []),
+    ipFamilies: (spec.ipFamilies ?? []).filter((f): f is IPFamily => f === 'IPv4' || f === 'IPv6'),
+    externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
+    ports: (spec.ports ?? []).map((p) => ({
+      name: p.name,
+      protocol: (p.protocol ?? 'TCP') as Protocol,
+      port: p.port,
+      nodePort: p.nodePort,
+    })),
+    loadBalancerSourceRanges: spec.loadBalancerSourceRanges ?? [],
+    loadBalancerIP: spec.loadBalancerIP,
+    externalIPs: spec.externalIPs ?? [],
+    annotations: m.annotations ?? {},
+    labels: m.labels ?? {},
+    ingress: (s.status?.loadBalancer?.ingress ?? []).map((i) => {
+      const v: IngressView = {};
+      if (i.ip !== undefined) v.ip = i.ip;
+      if (i.hostname !== undefined) v.hostname = i.hostname;
+      if (i.ipMode === 'VIP' || i.ipMode === 'Proxy') v.ipMode = i.ipMode;
+      return v;
+    }),
+    conditions: (s.status?.conditions ?? []).map(toConditionView),
+  };
+}
+
+function toConditionView(c: V1Condition): ConditionView {
+  const v: ConditionView = {
+    type: c.type,
+    status: c.status === 'True' || c.status === 'False' ? c.status : 'Unknown',
+    reason: c.reason,
+    message: c.message,
+    lastTransitionTime: rfc3339(c.lastTransitionTime),
+  };
+  if (c.observedGeneration !== undefined) v.observedGeneration = c.observedGeneration;
+  return v;
+}
+
+export function toNamespaceView(n: V1Namespace): NamespaceView {
+  return {
+    name: n.metadata?.name ?? '',
+    uid: n.metadata?.uid ?? '',
+    labels: n.metadata?.labels ?? {},
+    terminating: n.status?.phase === 'Terminating' || n.metadata?.deletionTimestamp !== undefined,
+  };
+}
+
+export function toNodeView(n: V1Node): NodeView {
+  const ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return {
+    name: n.metadata?.name ?? '',
+    uid: n.metadata?.uid ?? '',
+    creationTimestamp: rfc3339(n.metadata?.creationTimestamp),
+    labels: n.metadata?.labels ?? {},
+    taints: (n.spec?.taints ?? []).map((t) => {
+      const v: TaintView = { key: t.key, effect: t.effect as TaintView['effect'] };
+      if (t.value !== undefined) v.value = t.value;
+      return v;
+    }),
+    unschedulable: n.spec?.unschedulable === true,
+    ready,
+    deleting: n.metadata?.deletionTimestamp !== undefined,
+    providerID: n.spec?.providerID,
+    addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
+  };
+}
+
+export function toProxyPodView(p: V1Pod): ProxyPodView {
+  const v: ProxyPodView = {
+    daemonSet: p.metadata?.labels?.[DAEMONSET_LABEL] ?? '',
+    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    phase: p.status?.phase ?? 'Unknown',
+  };
+  if (p.spec?.nodeName) v.nodeName = p.spec.nodeName;
+  return v;
+}
+
+/** Folds EndpointSlices into one view per Service, keeping only the Services asked for. */
+export function toEndpointsViews(slices: V1EndpointSlice[], wanted?: Set<string>): EndpointsView[] {
+  const byService = new Map<string, EndpointsView>();
+  for (const slice of slices) {
+    const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
+    const namespace = slice.metadata?.namespace ?? '';
+    if (!service) continue;
+    const key = `${namespace}/${service}`;
+    if (wanted && !wanted.has(key)) continue;
+    let view = byService.get(key);
+    if (!view) byService.set(key, (view = { namespace, service, readyNodes: [] }));
+    for (const ep of slice.endpoints ?? []) {
+      // A nil "ready" means unknown, which consumers should read as ready (EndpointConditions doc).
+      if (ep.conditions?.ready === false || ep.targetRef?.kind !== 'Pod' || !ep.nodeName) continue;
+      if (!view.readyNodes.includes(ep.nodeName)) view.readyNodes.push(ep.nodeName);
+    }
+  }
+  for (const v of byService.values()) v.readyNodes.sort();
+  return [...byService.values()];
+}

@@ -1,0 +1,63 @@
+// The shapes a sync reports (JSON for the HTTP trigger and the CLI, one summary log line), and
+// the summary of plan actions without whole object bodies. Pure.
+import type { Action, Plan } from '../core/model.ts';
+import type { CallCounts } from '../adapters/calls.ts';
+import type { ActionResult } from './apply.ts';
+import { describeTarget } from './apply.ts';
+import type { Prerequisite } from './prerequisites.ts';
+
+export interface ActionSummary {
+  kind: Action['kind'];
+  target: string;
+  reason: string;
+  service?: string; // namespace/name
+  detail?: string; // patch: what changed; status: from → to
+}
+
+export interface SyncError {
+  stage: 'connect' | 'prerequisites' | 'observe' | 'plan' | 'apply' | 'settle';
+  message: string;
+  fix?: string;
+  retryable: boolean;
+}
+
+export interface ClusterReport {
+  cluster: string;
+  runId: string;
+  ok: boolean; // no read failed, no action failed
+  converged: boolean; // ok, and nothing left to do that this run could see
+  /** Only meaningful when !ok: true when running again could help (transient failures), false
+   *  when a person must act first (permissions, invalid input, Autopilot). */
+  retryable: boolean;
+  dryRun: boolean;
+  trigger: string;
+  durationMs: number;
+  rounds: number; // 2 when the sync waited for new proxy pods and planned again
+  plan: {
+    actions: ActionSummary[];
+    services: Plan['services'];
+    notes: Plan['notes'];
+    heldBack: boolean;
+  };
+  results: (ActionResult & { round: number })[];
+  calls: CallCounts;
+  prerequisites: Prerequisite[];
+  errors: SyncError[];
+}
+
+export interface RunReport {
+  ok: boolean;
+  converged: boolean;
+  retryable: boolean;
+  trigger: string;
+  clusters: ClusterReport[];
+}
+
+export function summariseAction(a: Action): ActionSummary {
+  const s: ActionSummary = { kind: a.kind, target: describeTarget(a), reason: a.reason };
+  if (a.service) s.service = `${a.service.namespace}/${a.service.name}`;
+  if (a.kind === 'patchFirewall' && a.changes.length > 0) s.detail = a.changes.join(', ');
+  if (a.kind === 'writeStatus') s.detail = `[${a.from.join(', ')}] → [${a.to.join(', ')}]`;
+  if (a.kind === 'recordEvent') s.detail = `${a.type} ${a.eventReason}: ${a.message}`;
+  return s;
+}

@@ -1,0 +1,298 @@
+// The engine every entry point shares: syncCluster = connect → prerequisites → observe → plan →
+// apply → (after DaemonSet writes: wait for the new proxy pods, then one more round) → report;
+// syncAll runs several clusters with a bound, one failure never stopping the others. Does I/O.
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { ComputeApi, KubeApi } from '../adapters/apis.ts';
+import { createTokenSource, type TokenSource } from '../adapters/auth.ts';
+import { CallCounter } from '../adapters/calls.ts';
+import { connectCluster, type ClusterTarget, type Connection } from '../adapters/connect.ts';
+import { createContainerApi } from '../adapters/container.ts';
+import type { Config } from '../config.ts';
+import type { Action, Plan, Snapshot } from '../core/model.ts';
+import { DAEMONSET_LABEL } from '../core/naming.ts';
+import { plan as realPlan } from '../core/plan.ts';
+import type { PlanConfig } from '../core/plan_config.ts';
+import { applyActions, describeTarget, type ActionResult } from './apply.ts';
+import { deadlineIn, systemClock, type Clock, type Deadline } from './clock.ts';
+import { describeError, isApiError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { observe } from './observe.ts';
+import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
+import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
+import { DEFAULT_RETRY, retrying, type RetryPolicy } from './retry.ts';
+
+export interface SyncOptions {
+  logger: Logger;
+  trigger: string; // 'schedule', 'gce-event', 'http', 'cli', …
+  goingAway?: string[]; // GCE instance names a trigger reported stopping/deleted
+  dryRun?: boolean; // or config.dryRun
+  clock?: Clock;
+  runId?: string;
+  tokens?: TokenSource; // shared by the clusters of one run
+  fetch?: typeof fetch; // Compute/Container requests (tests)
+  planner?: (snapshot: Snapshot, config: PlanConfig) => Plan;
+  retry?: Partial<Pick<RetryPolicy, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+  connect?: typeof connectCluster;
+  settlePollMs?: number; // default 1000
+}
+
+export function targetName(t: ClusterTarget): string {
+  return t.kind === 'gke' ? t.name : `kubeconfig${t.path ? `:${t.path}` : ''}${t.context ? `#${t.context}` : ''}`;
+}
+
+export function targetsFromConfig(config: Pick<Config, 'clusters'>): ClusterTarget[] {
+  return config.clusters.map((name) => ({ kind: 'gke', name }));
+}
+
+interface Round {
+  plan: Plan;
+  results: ActionResult[];
+  changedDaemonSets: string[];
+}
+
+export async function syncCluster(target: ClusterTarget, config: Config, opts: SyncOptions): Promise<ClusterReport> {
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
+  const deadline = deadlineIn(clock, config.timeBudgetMs);
+  const dryRun = config.dryRun || opts.dryRun === true;
+  const runId = opts.runId ?? randomUUID().slice(0, 8);
+  const log = opts.logger.child({ component: 'sync', cluster: targetName(target), trigger: opts.trigger, runId });
+  const counter = new CallCounter();
+  const tokens = opts.tokens ?? createTokenSource(config);
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry, clock, deadline, logger: log };
+  const planner = opts.planner ?? realPlan;
+
+  const errors: SyncError[] = [];
+  const prerequisites: Prerequisite[] = [];
+  const allResults: ClusterReport['results'] = [];
+  let lastRound: Round | undefined;
+  let rounds = 0;
+  let settleTimedOut = false;
+  const permanentFailures = new Map<string, ActionResult>();
+  let clusterName = targetName(target);
+
+  log.info('sync.started', `sync of ${clusterName} started${dryRun ? ' (dry run)' : ''}`, { dryRun, goingAway: opts.goingAway });
+
+  const fail = (stage: SyncError['stage'], e: unknown) => {
+    errors.push({ stage, message: describeError(e), fix: isApiError(e) ? e.fix : undefined, retryable: isApiError(e) ? e.retryable : false });
+    prerequisites.push(...permissionPrerequisites([e]).filter((p) => !prerequisites.some((q) => q.fix === p.fix)));
+  };
+
+  let conn: Connection | undefined;
+  try {
+    const container =
+      target.kind === 'gke'
+        ? retrying(createContainerApi({ baseUrl: config.containerEndpoint, tokens, counter, fetch: opts.fetch }), 'container', policy)
+        : undefined;
+    conn = await (opts.connect ?? connectCluster)(target, config, log, { tokens, counter, clock, fetch: opts.fetch, container });
+    clusterName = conn.info.name;
+  } catch (e) {
+    log.error('sync.connect_failed', `cannot connect to ${clusterName}: ${describeError(e)}`, { error: e });
+    fail('connect', e);
+  }
+
+  if (conn) {
+    const autopilot = autopilotPrerequisite(conn.info);
+    if (autopilot) {
+      prerequisites.push(autopilot);
+      errors.push({ stage: 'prerequisites', message: autopilot.message, fix: autopilot.fix, retryable: false });
+    } else {
+      const kube = retrying(conn.kube, 'kube', policy);
+      const compute = conn.compute ? retrying(conn.compute, 'compute', policy) : undefined;
+      const round = async (n: number): Promise<Round | undefined> => {
+        rounds = n;
+        return runRound(n, kube, compute, conn as Connection);
+      };
+      lastRound = await round(1);
+      if (lastRound && !dryRun && lastRound.changedDaemonSets.length > 0 && !deadline.expired()) {
+        settleTimedOut = !(await settle(kube, lastRound.changedDaemonSets, deadline));
+        const second = await round(2);
+        if (second) lastRound = second;
+      }
+    }
+  }
+
+  for (const p of prerequisites) log.warn('prerequisite.missing', `${p.message} (fix: ${p.fix})`, { prerequisite: p.name, fix: p.fix, blocking: p.blocking });
+
+  const lastResults = lastRound?.results ?? [];
+  const ok = errors.length === 0 && lastResults.every((r) => r.outcome !== 'failed') && lastRound !== undefined;
+  const settledOutcome = (r: ActionResult) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
+  const converged = ok && lastRound?.plan.heldBack === false && !settleTimedOut && lastResults.every(settledOutcome);
+  const retryable = !ok && (errors.some((e) => e.retryable) || lastResults.some((r) => r.outcome === 'failed' && r.retryable === true));
+  const report: ClusterReport = {
+    cluster: clusterName,
+    runId,
+    ok,
+    converged,
+    retryable,
+    dryRun,
+    trigger: opts.trigger,
+    durationMs: clock.now() - started,
+    rounds,
+    plan: {
+      actions: (lastRound?.plan.actions ?? []).map(summariseAction),
+      services: lastRound?.plan.services ?? [],
+      notes: lastRound?.plan.notes ?? [],
+      heldBack: lastRound?.plan.heldBack ?? false,
+    },
+    results: allResults,
+    calls: counter.snapshot(),
+    prerequisites,
+    errors,
+  };
+  const outcomes: Record<string, number> = {};
+  for (const r of allResults) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${ok ? (converged ? 'converged' : 'done, not yet converged') : 'failed'} in ${report.durationMs} ms`, {
+    ok,
+    converged,
+    retryable,
+    rounds,
+    outcomes,
+    reads: report.calls.reads,
+    writes: report.calls.writes,
+    calls: report.calls.byApi,
+    errors: errors.map((e) => e.message),
+    durationMs: report.durationMs,
+  });
+  return report;
+
+  async function runRound(n: number, kube: KubeApi, compute: ComputeApi | undefined, c: Connection): Promise<Round | undefined> {
+    const roundLog = n > 1 ? log.child({ round: n }) : log;
+    // Read failures of an earlier round are superseded by this round's reads.
+    for (let i = errors.length - 1; i >= 0; i--) if (errors[i]?.stage === 'observe') errors.splice(i, 1);
+    const observation = await observe({ kube, compute }, c.info, config, { clock, logger: roundLog, goingAway: opts.goingAway });
+    const { snapshot } = observation;
+    for (const e of observation.readErrors) fail('observe', e);
+    for (const p of snapshotPrerequisites(snapshot, config.namespace))
+      if (!prerequisites.some((q) => q.name === p.name && q.message === p.message)) prerequisites.push(p);
+
+    let planned: Plan;
+    try {
+      planned = planner(snapshot, config);
+    } catch (e) {
+      roundLog.error('plan.failed', `planning failed: ${describeError(e)}`, { error: e });
+      errors.push({ stage: 'plan', message: describeError(e), retryable: false });
+      return undefined;
+    }
+    const counts: Record<string, number> = {};
+    for (const a of planned.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
+    roundLog.info('plan.computed', `${planned.actions.length} action(s) planned${planned.heldBack ? ', deletions held back' : ''}`, {
+      actions: counts,
+      heldBack: planned.heldBack,
+      notes: planned.notes.map((x) => x.message),
+    });
+
+    // An action that failed for good in the first round (a 403, invalid input) is not tried
+    // again in the second: its failure is carried over instead.
+    const carried: ActionResult[] = [];
+    const toApply = planned.actions.filter((a) => {
+      const earlier = permanentFailures.get(actionKey(a));
+      if (earlier) carried.push(earlier);
+      return !earlier;
+    });
+    const results = await applyActions(toApply, {
+      kube,
+      compute,
+      rawServices: observation.rawServices,
+      daemonSets: snapshot.daemonSets,
+      config,
+      clock,
+      deadline,
+      logger: roundLog,
+      dryRun,
+    });
+    for (const r of results) allResults.push({ ...r, round: n });
+    for (const r of results) if (r.outcome === 'failed' && isPermissionFix(r.fix)) addPermission(r);
+    toApply.forEach((a, i) => {
+      const r = results[i];
+      if (r?.outcome === 'failed' && r.retryable === false) permanentFailures.set(actionKey(a), r);
+    });
+    const changedDaemonSets = toApply
+      .filter((a, i) => (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet') && results[i]?.outcome === 'applied')
+      .map((a) => (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet' ? (a.daemonSet.metadata?.name ?? '') : ''));
+    return { plan: planned, results: [...results, ...carried], changedDaemonSets };
+  }
+
+  function addPermission(r: ActionResult): void {
+    if (!r.fix || prerequisites.some((p) => p.fix === r.fix)) return;
+    prerequisites.push({ name: 'permission', message: r.error ?? `${r.kind} ${r.target} was refused`, fix: r.fix, blocking: false });
+  }
+
+  /** Polls the new proxy pods until each changed DaemonSet has pods and all scheduled ones are
+   *  Ready, or settleMs passes. True when they became Ready. */
+  async function settle(kube: KubeApi, names: string[], dl: Deadline): Promise<boolean> {
+    const until = Math.min(clock.now() + config.settleMs, dl.at);
+    const selector = names.length <= 20 ? `${DAEMONSET_LABEL} in (${names.join(',')})` : DAEMONSET_LABEL;
+    const wanted = new Set(names);
+    for (;;) {
+      try {
+        const pods = (await kube.listProxyPods(config.namespace, selector)).filter((p) => wanted.has(p.daemonSet));
+        const ready = names.every((n) => {
+          const mine = pods.filter((p) => p.daemonSet === n && p.nodeName);
+          return mine.length > 0 && mine.every((p) => p.ready);
+        });
+        if (ready) {
+          log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
+          return true;
+        }
+      } catch (e) {
+        log.warn('settle.failed', `cannot watch the proxy pods: ${describeError(e)}`, { error: e });
+        return false;
+      }
+      if (clock.now() + (opts.settlePollMs ?? 1000) > until) {
+        log.info('settle.timeout', `proxy pods not all Ready after ${config.settleMs} ms; status follows at a later sync`, { daemonSets: names.length });
+        return false;
+      }
+      await clock.sleep(opts.settlePollMs ?? 1000);
+    }
+  }
+}
+
+const actionKey = (a: Action) => `${a.kind} ${describeTarget(a)}`;
+
+const isPermissionFix = (fix: string | undefined) => fix !== undefined && /grant|RBAC|permission/i.test(fix);
+
+export async function syncAll(targets: readonly ClusterTarget[], config: Config, opts: SyncOptions): Promise<RunReport> {
+  const limit = pLimit(Math.max(1, config.clusterConcurrency));
+  const tokens = opts.tokens ?? createTokenSource(config);
+  const clusters = await Promise.all(
+    targets.map((t) =>
+      limit(async (): Promise<ClusterReport> => {
+        try {
+          return await syncCluster(t, config, { ...opts, tokens, runId: undefined });
+        } catch (e) {
+          // syncCluster reports its own failures; this is the last line against a bug.
+          opts.logger.error('sync.crashed', `sync of ${targetName(t)} crashed: ${describeError(e)}`, { error: e, cluster: targetName(t) });
+          return crashedReport(t, opts, config, e);
+        }
+      }),
+    ),
+  );
+  return {
+    ok: clusters.every((c) => c.ok),
+    converged: clusters.every((c) => c.converged),
+    retryable: clusters.some((c) => !c.ok && c.retryable),
+    trigger: opts.trigger,
+    clusters,
+  };
+}
+
+function crashedReport(t: ClusterTarget, opts: SyncOptions, config: Config, e: unknown): ClusterReport {
+  return {
+    cluster: targetName(t),
+    runId: '',
+    ok: false,
+    converged: false,
+    retryable: false,
+    dryRun: config.dryRun || opts.dryRun === true,
+    trigger: opts.trigger,
+    durationMs: 0,
+    rounds: 0,
+    plan: { actions: [], services: [], notes: [], heldBack: false },
+    results: [],
+    calls: new CallCounter().snapshot(),
+    prerequisites: [],
+    errors: [{ stage: 'apply', message: describeError(e), retryable: false }],
+  };
+}
