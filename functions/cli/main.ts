@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `nodelb` command's entry point: hands argv, the environment and the standard streams to
+// runCli and exits with its status (0 converged, 1 not converged or failed, 2 bad usage).
+import { runCli } from './run.ts';
+
+try {
+  process.exitCode = await runCli(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr });
+} catch (e) {
+  // syncAll reports its own failures; reaching here is a bug, so show the stack.
+  process.stderr.write(`nodelb: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+}

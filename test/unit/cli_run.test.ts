@@ -1,0 +1,107 @@
+// Unit tests for runCli with a stand-in sync: exit statuses, stdout holding only the output,
+// logs on stderr filtered by level, and the engine never called on a usage error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli, type CliDeps } from '../../functions/cli/run.ts';
+import type { RunReport } from '../../functions/runtime/report.ts';
+
+type Sync = NonNullable<CliDeps['sync']>;
+
+function report(converged: boolean, ok = true): RunReport {
+  return {
+    ok,
+    converged,
+    retryable: false,
+    trigger: 'cli',
+    clusters: [
+      {
+        cluster: 'ctx',
+        runId: 'r',
+        ok,
+        converged,
+        retryable: false,
+        dryRun: false,
+        trigger: 'cli',
+        durationMs: 1,
+        rounds: 1,
+        plan: { actions: [], services: [], notes: [], heldBack: false },
+        results: [],
+        calls: { reads: 1, writes: 0, byApi: {} },
+        prerequisites: [],
+        errors: [],
+      },
+    ],
+  };
+}
+
+async function run(argv: string[], sync: Sync, env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
+  const code = await runCli(argv, env, io, { sync });
+  return { code, stdout, stderr };
+}
+
+const returning = (r: RunReport): Sync => async () => r;
+
+test('sync exits 0 when every cluster converged, 1 otherwise', async () => {
+  assert.equal((await run(['sync'], returning(report(true)))).code, 0);
+  assert.equal((await run(['sync'], returning(report(false)))).code, 1);
+  assert.equal((await run(['sync'], returning(report(false, false)))).code, 1);
+});
+
+test('--output json writes the report alone on stdout', async () => {
+  const r = report(true);
+  const out = await run(['sync', '-o', 'json'], returning(r));
+  assert.deepEqual(JSON.parse(out.stdout), r);
+});
+
+test('the sync gets the targets, the config and trigger cli; status is a dry run', async () => {
+  const calls: Parameters<Sync>[] = [];
+  const spy: Sync = async (...args) => {
+    calls.push(args);
+    return report(true);
+  };
+  await run(['sync', '--kubeconfig', '/tmp/kc', '--context', 'dev'], spy);
+  await run(['status'], spy);
+  assert.deepEqual(calls[0]?.[0], [{ kind: 'kubeconfig', path: '/tmp/kc', context: 'dev' }]);
+  assert.equal(calls[0]?.[2].trigger, 'cli');
+  assert.equal(calls[0]?.[2].dryRun, false);
+  assert.equal(calls[1]?.[1].dryRun, true);
+  assert.equal(calls[1]?.[2].dryRun, true);
+});
+
+test('logs are JSON lines on stderr: WARNING and above by default, INFO with --verbose', async () => {
+  const chatty: Sync = async (_t, _c, opts) => {
+    opts.logger.info('sync.started', 'started');
+    opts.logger.warn('read.failed', 'reading nodes failed', { error: new Error('boom') });
+    return report(true);
+  };
+  const quiet = await run(['sync'], chatty);
+  const lines = quiet.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((l) => l.event), ['read.failed']);
+  assert.equal(lines[0]?.stack_trace, undefined, 'no stack traces unless verbose');
+  assert.ok(!quiet.stdout.includes('read.failed'));
+
+  const verbose = await run(['sync', '--verbose'], chatty);
+  const events = verbose.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { event: string; stack_trace?: string }));
+  assert.deepEqual(events.map((e) => e.event), ['sync.started', 'read.failed']);
+  assert.ok(events[1]?.stack_trace?.includes('boom'));
+});
+
+test('status --service for a Service that is not there exits 1 and says so', async () => {
+  const out = await run(['status', '--service', 'default/nope'], returning(report(true)));
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, /no LoadBalancer Service default\/nope/);
+});
+
+test('a usage error exits 2 without calling the sync', async () => {
+  let called = false;
+  const out = await run(['sync', '--max-ips', '-1'], async () => {
+    called = true;
+    return report(true);
+  });
+  assert.equal(out.code, 2);
+  assert.equal(called, false);
+  assert.match(out.stderr, /--max-ips: expected a whole number/);
+});
