@@ -31,10 +31,6 @@ export interface World {
 
 export async function startWorld(): Promise<World> {
   const sim = await startSimulatedGke({ seed: 7 });
-  // Every real cluster has default/kubernetes (the API server keeps it); the sim does not make it,
-  // and a Service list without it is what observe distrusts.
-  if (!sim.kube.get('services', 'default', 'kubernetes'))
-    sim.kube.addService({ namespace: 'default', name: 'kubernetes', spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }] } });
   const kubeconfigPath = sim.writeKubeconfig(mkdtempSync(join(tmpdir(), 'nodelb-it-')));
   const config = parseConfig({
     NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
