@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Deploys nodelb with gcloud, the same resources as infra/terraform: service account, custom
-# role, topic, every-minute scheduler job, GCE/GKE audit-log sinks with publisher grants, and the
-# gen2 function on the topic (optionally the HTTP function). Safe to re-run: each step
-# creates what is missing and updates what exists.
+# role, topic, every-minute scheduler job, GCE/GKE audit-log sinks with publisher grants, the
+# gen2 function on the topic (optionally the HTTP function), and the logs-based metrics and alert
+# policy of infra/gcloud/monitoring/. Safe to re-run: each step creates what is missing and
+# updates what exists.
 #
 #   PROJECT_ID=my-project CLUSTERS=projects/my-project/locations/us-central1/clusters/prod \
 #     infra/gcloud/deploy.sh
@@ -30,6 +31,14 @@ ENABLE_HTTP_FUNCTION="${ENABLE_HTTP_FUNCTION:-false}"
 HTTP_INVOKERS="${HTTP_INVOKERS:-}"
 # Further NODELB_* settings, one KEY=VALUE per line (e.g. NODELB_MAX_IPS=3).
 EXTRA_ENV="${EXTRA_ENV:-}"
+# The alert "repeated failed syncs" fires when more than FAILED_SYNCS_THRESHOLD syncs of one
+# cluster fail within FAILED_SYNCS_WINDOW_MINUTES.
+FAILED_SYNCS_THRESHOLD="${FAILED_SYNCS_THRESHOLD:-3}"
+FAILED_SYNCS_WINDOW_MINUTES="${FAILED_SYNCS_WINDOW_MINUTES:-10}"
+# Space- or comma-separated projects/P/notificationChannels/ID; empty: incidents show in the console only.
+ALERT_NOTIFICATION_CHANNELS="${ALERT_NOTIFICATION_CHANNELS:-}"
+# A new logs-based metric takes minutes to reach Cloud Monitoring; the policy is retried this often.
+METRIC_WAIT_SECONDS="${METRIC_WAIT_SECONDS:-30}"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SA_EMAIL="${SERVICE_ACCOUNT_ID}@${PROJECT_ID}.iam.gserviceaccount.com"
@@ -117,14 +126,27 @@ if ((TIMEOUT_SECONDS < 90 || TIMEOUT_SECONDS > 540)); then
   echo "TIMEOUT_SECONDS must be from 90 to 540" >&2
   exit 2
 fi
+[[ "${FAILED_SYNCS_THRESHOLD}" =~ ^(0|[1-9][0-9]*)$ ]] ||
+  { echo "FAILED_SYNCS_THRESHOLD must be a whole number, 0 or more" >&2; exit 2; }
+if ! [[ "${FAILED_SYNCS_WINDOW_MINUTES}" =~ ^[1-9][0-9]*$ ]] || ((FAILED_SYNCS_WINDOW_MINUTES > 1440)); then
+  echo "FAILED_SYNCS_WINDOW_MINUTES must be a whole number of minutes from 1 to 1440" >&2
+  exit 2
+fi
+[[ "${METRIC_WAIT_SECONDS}" =~ ^[0-9]+$ ]] || { echo "METRIC_WAIT_SECONDS must be a number of seconds" >&2; exit 2; }
+read -r -a CHANNEL_LIST <<<"${ALERT_NOTIFICATION_CHANNELS//,/ }"
+# (The ${a[@]+...} form: an empty array is "unbound" to bash 3.2 under set -u.)
+for c in ${CHANNEL_LIST[@]+"${CHANNEL_LIST[@]}"}; do
+  [[ "${c}" =~ ^projects/[^/]+/notificationChannels/[^/]+$ ]] ||
+    { echo "ALERT_NOTIFICATION_CHANNELS: \"${c}\" is not projects/PROJECT/notificationChannels/ID" >&2; exit 2; }
+done
 
 # ---- APIs ------------------------------------------------------------------------------------
 log "enabling APIs in ${PROJECT_ID}"
 gcloud services enable --project="${PROJECT_ID}" \
   artifactregistry.googleapis.com cloudbuild.googleapis.com cloudfunctions.googleapis.com \
   cloudscheduler.googleapis.com compute.googleapis.com container.googleapis.com \
-  eventarc.googleapis.com iam.googleapis.com logging.googleapis.com pubsub.googleapis.com \
-  run.googleapis.com storage.googleapis.com
+  eventarc.googleapis.com iam.googleapis.com logging.googleapis.com monitoring.googleapis.com \
+  pubsub.googleapis.com run.googleapis.com storage.googleapis.com
 
 # ---- identity --------------------------------------------------------------------------------
 if ! exists gcloud iam service-accounts describe "${SA_EMAIL}" --project="${PROJECT_ID}"; then
@@ -243,8 +265,9 @@ if [[ "${WATCH_GKE_AUDIT_LOGS}" == "true" && ${#gke_cluster_terms[@]} -gt 0 ]]; 
 fi
 
 # ---- function --------------------------------------------------------------------------------
-ENV_FILE="$(mktemp)"
-trap 'rm -f "${ENV_FILE}"' EXIT
+WORK_DIR="$(mktemp -d)"
+trap 'rm -rf "${WORK_DIR}"' EXIT
+ENV_FILE="${WORK_DIR}/env.yaml"
 {
   printf 'NODELB_CLUSTERS: "%s"\n' "$(join_by , "${CLUSTER_LIST[@]}")"
   printf 'NODELB_TIME_BUDGET_SECONDS: "%s"\n' "$((TIMEOUT_SECONDS - 60))"
@@ -278,6 +301,66 @@ if [[ "${ENABLE_HTTP_FUNCTION}" == "true" ]]; then
   for member in "${invokers[@]}"; do
     gcloud functions add-invoker-policy-binding "${FUNCTION_NAME}-http" --project="${PROJECT_ID}" \
       --region="${REGION}" --member="${member}" >/dev/null
+  done
+fi
+
+# ---- monitoring ------------------------------------------------------------------------------
+MONITORING_DIR="${REPO_ROOT}/infra/gcloud/monitoring"
+# Gen2 functions are Cloud Run services of the same name; both functions run syncs.
+FUNCTION_LOG_FILTER="resource.type=\"cloud_run_revision\" AND (resource.labels.service_name=\"${FUNCTION_NAME}\" OR resource.labels.service_name=\"${FUNCTION_NAME}-http\")"
+channels_json=""
+for c in ${CHANNEL_LIST[@]+"${CHANNEL_LIST[@]}"}; do channels_json="${channels_json:+${channels_json}, }\"${c}\""; done
+
+# render NAME: infra/gcloud/monitoring/NAME.json with its @TOKEN@s filled in, as a file; prints its path.
+render() {
+  local text out="${WORK_DIR}/$1.json"
+  text="$(<"${MONITORING_DIR}/$1.json")"
+  # Values go inside JSON strings: the filter's quotes are escaped.
+  text="${text//@FUNCTION_LOG_FILTER@/"${FUNCTION_LOG_FILTER//\"/\\\"}"}"
+  text="${text//@FUNCTION_NAME@/"${FUNCTION_NAME}"}"
+  text="${text//@PROJECT_ID@/"${PROJECT_ID}"}"
+  text="${text//@FAILED_SYNCS_THRESHOLD@/"${FAILED_SYNCS_THRESHOLD}"}"
+  text="${text//@FAILED_SYNCS_WINDOW_MINUTES@/"${FAILED_SYNCS_WINDOW_MINUTES}"}"
+  text="${text//@FAILED_SYNCS_WINDOW_SECONDS@/"$((FAILED_SYNCS_WINDOW_MINUTES * 60))"}"
+  text="${text//@NOTIFICATION_CHANNELS@/"[${channels_json}]"}"
+  if [[ "${text}" =~ @[A-Z_]+@ ]]; then
+    echo "infra/gcloud/monitoring/$1.json: no value for ${BASH_REMATCH[0]}" >&2
+    exit 1
+  fi
+  printf '%s\n' "${text}" >"${out}"
+  printf '%s' "${out}"
+}
+
+for metric in syncs actions action_failures sync_duration; do
+  name="${FUNCTION_NAME}/${metric}"
+  config="$(render "metric-${metric}")"
+  if exists gcloud logging metrics describe "${name}" --project="${PROJECT_ID}"; then
+    log "updating logs-based metric ${name}"
+    gcloud logging metrics update "${name}" --project="${PROJECT_ID}" --config-from-file="${config}" >/dev/null
+  else
+    log "creating logs-based metric ${name}"
+    gcloud logging metrics create "${name}" --project="${PROJECT_ID}" --config-from-file="${config}" >/dev/null
+  fi
+done
+
+POLICY_NAME="${FUNCTION_NAME}: repeated failed syncs"
+policy="$(render policy-failed-syncs)"
+existing="$(gcloud monitoring policies list --project="${PROJECT_ID}" --filter="displayName=\"${POLICY_NAME}\"" --format='value(name)')"
+existing="${existing%%$'\n'*}"
+if [[ -n "${existing}" ]]; then
+  log "updating alert policy \"${POLICY_NAME}\""
+  gcloud monitoring policies update "${existing}" --project="${PROJECT_ID}" --policy-from-file="${policy}" >/dev/null
+else
+  log "creating alert policy \"${POLICY_NAME}\""
+  # Monitoring learns of a new logs-based metric minutes after it is created (up to ten).
+  for attempt in $(seq 1 20); do
+    if out="$(gcloud monitoring policies create --project="${PROJECT_ID}" --policy-from-file="${policy}" 2>&1 >/dev/null)"; then break; fi
+    if [[ "${out}" != *"Cannot find metric"* && "${out}" != *"metric referenced by the provided filter is unknown"* ]] || ((attempt == 20)); then
+      printf '%s\n' "${out}" >&2
+      exit 1
+    fi
+    log "the new metrics are not visible to Cloud Monitoring yet; trying again in ${METRIC_WAIT_SECONDS}s"
+    sleep "${METRIC_WAIT_SECONDS}"
   done
 fi
 

@@ -172,3 +172,36 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "failed_syncs_threshold" {
+  description = "The alert \"repeated failed syncs\" fires when more than this many syncs of one cluster fail within failed_syncs_window_minutes. With the every-minute schedule, 3 in 10 minutes lets a passing hiccup (an API's 503, a control-plane upgrade) go by."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.failed_syncs_threshold >= 0 && floor(var.failed_syncs_threshold) == var.failed_syncs_threshold
+    error_message = "failed_syncs_threshold must be a whole number, 0 or more."
+  }
+}
+
+variable "failed_syncs_window_minutes" {
+  description = "The window, in minutes, over which the alert counts failed syncs of one cluster."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.failed_syncs_window_minutes >= 1 && var.failed_syncs_window_minutes <= 1440 && floor(var.failed_syncs_window_minutes) == var.failed_syncs_window_minutes
+    error_message = "failed_syncs_window_minutes must be a whole number of minutes from 1 to 1440."
+  }
+}
+
+variable "alert_notification_channels" {
+  description = "Notification channels of the alert, as projects/PROJECT/notificationChannels/ID (gcloud beta monitoring channels list). Empty: incidents only show in the console."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "alert_notification_channels must list channel names like projects/my-project/notificationChannels/1234567890."
+  }
+}

@@ -4,22 +4,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GCE_METHOD_PREFIXES, GCE_METHODS, GKE_METHODS, GKE_NODE_STATUS_METHODS } from '../../functions/handlers/events.ts';
+import { loadMonitoringTf } from './monitoring_tf.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../infra/gcloud/deploy.sh', import.meta.url));
 
-// Records each call as NUL-separated arguments in its own file. `describe` succeeds only when
-// GCLOUD_EXISTS=1, except the writer-identity read that follows a sink's creation.
+// Records each call as NUL-separated arguments in its own file, and a copy of the file it passes
+// with --config-from-file/--policy-from-file (the script deletes its own on exit). `describe`
+// succeeds only when GCLOUD_EXISTS=1, except the writer-identity read that follows a sink's
+// creation; so does finding the alert policy by name. GCLOUD_POLICY_ERRORS: one error line per
+// `monitoring policies create` call, in order, before they succeed.
 const STUB = `#!/usr/bin/env bash
 n=$(ls "$GCLOUD_LOG" | wc -l)
 printf '%s\\0' "$@" > "$GCLOUD_LOG/$(printf '%05d' "$n")"
+for a in "$@"; do
+  case "$a" in --config-from-file=*|--policy-from-file=*) cp "\${a#*=}" "$GCLOUD_FILES/$(printf '%05d' "$n")" ;; esac
+done
 if [[ " $* " == *" --format=value(writerIdentity) "* ]]; then
   echo "serviceAccount:service-1@gcp-sa-logging.iam.gserviceaccount.com"
   exit 0
+fi
+if [[ "$1 $2 $3" == "monitoring policies list" ]]; then
+  [[ "$GCLOUD_EXISTS" == 1 ]] && echo "projects/nodelb-demo/alertPolicies/4242"
+  exit 0
+fi
+if [[ "$1 $2 $3" == "monitoring policies create" && -n "$GCLOUD_POLICY_ERRORS" ]]; then
+  k=$(cat "$GCLOUD_FILES/.policy-creates" 2>/dev/null || echo 0)
+  echo $((k + 1)) > "$GCLOUD_FILES/.policy-creates"
+  msg=$(sed -n "$((k + 1))p" <<<"$GCLOUD_POLICY_ERRORS")
+  if [[ -n "$msg" ]]; then echo "$msg" >&2; exit 1; fi
 fi
 for a in "$@"; do
   if [[ "$a" == describe ]]; then
@@ -33,6 +50,8 @@ exit 0
 
 interface Run {
   calls: string[][];
+  /** The file each call passed by --config-from-file/--policy-from-file, by call. */
+  files: Map<string[], string>;
   status: number | null;
   stderr: string;
 }
@@ -42,17 +61,21 @@ function runDeploy(env: Record<string, string>, exists: boolean): Run {
   try {
     const bin = join(dir, 'bin');
     const log = join(dir, 'log');
-    execFileSync('mkdir', ['-p', bin, log]);
+    const files = join(dir, 'files');
+    execFileSync('mkdir', ['-p', bin, log, files]);
     writeFileSync(join(bin, 'gcloud'), STUB);
     chmodSync(join(bin, 'gcloud'), 0o755);
     const r = spawnSync('bash', [SCRIPT], {
-      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, GCLOUD_LOG: log, GCLOUD_EXISTS: exists ? '1' : '0', ...env },
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, GCLOUD_LOG: log, GCLOUD_FILES: files, GCLOUD_EXISTS: exists ? '1' : '0', GCLOUD_POLICY_ERRORS: '', ...env },
       encoding: 'utf8',
     });
-    const calls = readdirSync(log)
-      .sort()
-      .map((f) => readFileSync(join(log, f), 'utf8').split('\0').slice(0, -1));
-    return { calls, status: r.status, stderr: r.stderr };
+    const names = readdirSync(log).sort();
+    const calls = names.map((f) => readFileSync(join(log, f), 'utf8').split('\0').slice(0, -1));
+    const passed = new Map<string[], string>();
+    names.forEach((f, i) => {
+      if (existsSync(join(files, f))) passed.set(calls[i]!, readFileSync(join(files, f), 'utf8'));
+    });
+    return { calls, files: passed, status: r.status, stderr: r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -180,4 +203,92 @@ test('bad settings stop before any change', () => {
   const missing = runDeploy({ CLUSTERS: BASE.CLUSTERS }, false);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /PROJECT_ID/);
+});
+
+const METRICS = ['syncs', 'actions', 'action_failures', 'sync_duration'];
+const fileOf = (run: Run, call: string[]) => JSON.parse(run.files.get(call) ?? 'null') as Record<string, unknown>;
+
+test('first deployment creates the logs-based metrics and the alert policy exactly as Terraform defines them', async () => {
+  const run = runDeploy(BASE, false);
+  assert.equal(run.status, 0, run.stderr);
+  const tf = await loadMonitoringTf({ project_id: 'nodelb-demo' });
+  const creates = find(run, 'logging', 'metrics', 'create');
+  assert.deepEqual(
+    creates.map((c) => c[3]),
+    METRICS.map((m) => `nodelb/${m}`),
+  );
+  for (const c of creates) {
+    const { name, ...want } = tf.metrics[c[3]!.slice('nodelb/'.length)]!;
+    assert.equal(name, c[3]);
+    assert.deepEqual(fileOf(run, c), want, `${name}: the gcloud config and monitoring.tf agree`);
+  }
+  const policy = find(run, 'monitoring', 'policies', 'create');
+  assert.equal(policy.length, 1);
+  assert.deepEqual(fileOf(run, policy[0]!), tf.policy);
+  assert.ok(find(run, 'services', 'enable')[0]!.includes('monitoring.googleapis.com'));
+});
+
+test('other settings: function name, threshold, window and notification channels reach the metrics and the policy', async () => {
+  const channels = ['projects/nodelb-demo/notificationChannels/11', 'projects/nodelb-demo/notificationChannels/22'];
+  const run = runDeploy({ ...BASE, FUNCTION_NAME: 'edge-lb', FAILED_SYNCS_THRESHOLD: '5', FAILED_SYNCS_WINDOW_MINUTES: '15', ALERT_NOTIFICATION_CHANNELS: channels.join(',') }, false);
+  assert.equal(run.status, 0, run.stderr);
+  const tf = await loadMonitoringTf({ project_id: 'nodelb-demo', function_name: 'edge-lb', failed_syncs_threshold: 5, failed_syncs_window_minutes: 15 }, channels);
+  const policy = fileOf(run, find(run, 'monitoring', 'policies', 'create')[0]!);
+  assert.deepEqual(policy, tf.policy);
+  assert.deepEqual(policy.notificationChannels, channels);
+  const t = (policy.conditions as { conditionThreshold: { thresholdValue: number; aggregations: { alignmentPeriod: string }[]; filter: string } }[])[0]!.conditionThreshold;
+  assert.equal(t.thresholdValue, 5);
+  assert.equal(t.aggregations[0]!.alignmentPeriod, '900s');
+  assert.match(t.filter, /logging\.googleapis\.com\/user\/edge-lb\/syncs/);
+  for (const c of find(run, 'logging', 'metrics', 'create')) {
+    assert.match(String(fileOf(run, c).filter), /service_name="edge-lb" OR resource\.labels\.service_name="edge-lb-http"/);
+  }
+});
+
+test('a second run updates the metrics and the policy it finds by name, creating none', () => {
+  const run = runDeploy(BASE, true);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(find(run, 'logging', 'metrics', 'create').length, 0);
+  assert.deepEqual(
+    find(run, 'logging', 'metrics', 'update').map((c) => c[3]),
+    METRICS.map((m) => `nodelb/${m}`),
+  );
+  assert.equal(find(run, 'monitoring', 'policies', 'create').length, 0);
+  const list = find(run, 'monitoring', 'policies', 'list');
+  assert.equal(flag(list[0]!, 'filter'), 'displayName="nodelb: repeated failed syncs"');
+  const update = find(run, 'monitoring', 'policies', 'update');
+  assert.equal(update.length, 1);
+  assert.equal(update[0]![3], 'projects/nodelb-demo/alertPolicies/4242');
+  assert.equal(fileOf(run, update[0]!).displayName, 'nodelb: repeated failed syncs');
+});
+
+test('while new metrics are not yet visible to Monitoring the policy is tried again; any other error stops the script', () => {
+  const notYet = 'ERROR: (gcloud.monitoring.policies.create) NOT_FOUND: Cannot find metric(s) that match type = "logging.googleapis.com/user/nodelb/syncs". If a metric was created recently, it could take up to 10 minutes to become available. Please try again soon.';
+  const run = runDeploy({ ...BASE, METRIC_WAIT_SECONDS: '0', GCLOUD_POLICY_ERRORS: `${notYet}\n${notYet}` }, false);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(find(run, 'monitoring', 'policies', 'create').length, 3);
+  assert.match(run.stderr, /not visible to Cloud Monitoring yet/);
+
+  const denied = 'ERROR: (gcloud.monitoring.policies.create) PERMISSION_DENIED: Permission monitoring.alertPolicies.create denied';
+  const failed = runDeploy({ ...BASE, METRIC_WAIT_SECONDS: '0', GCLOUD_POLICY_ERRORS: denied }, false);
+  assert.equal(failed.status, 1);
+  assert.ok(failed.stderr.includes(denied));
+  assert.equal(find(failed, 'monitoring', 'policies', 'create').length, 1);
+});
+
+test('bad monitoring settings stop before any change', () => {
+  const settings: Record<string, string>[] = [
+    { FAILED_SYNCS_THRESHOLD: 'three' },
+    { FAILED_SYNCS_THRESHOLD: '-1' },
+    { FAILED_SYNCS_WINDOW_MINUTES: '0' },
+    { FAILED_SYNCS_WINDOW_MINUTES: '1441' },
+    { FAILED_SYNCS_WINDOW_MINUTES: '08' },
+    { ALERT_NOTIFICATION_CHANNELS: 'my-channel' },
+  ];
+  for (const bad of settings) {
+    const run = runDeploy({ ...BASE, ...bad }, false);
+    assert.equal(run.status, 2, JSON.stringify(bad));
+    assert.match(run.stderr, /FAILED_SYNCS_THRESHOLD|FAILED_SYNCS_WINDOW_MINUTES|ALERT_NOTIFICATION_CHANNELS/);
+    assert.equal(run.calls.length, 0);
+  }
 });

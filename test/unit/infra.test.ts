@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
 import { format } from '@cdktf/hcl-tools';
 import { GCE_METHODS, GKE_METHODS, GKE_NODE_STATUS_METHODS } from '../../functions/handlers/events.ts';
@@ -287,4 +289,123 @@ test('the GCE sink lists exactly the handled method names once each, with prefix
   assert.deepEqual(read('GCE_SYSTEM_METHODS'), system);
   assert.deepEqual(read('GKE_METHODS'), local(c, 'gke_methods'));
   assert.deepEqual(read('GKE_NODE_STATUS_METHODS'), local(c, 'gke_node_status_methods'));
+});
+
+// ---- monitoring.tf ---------------------------------------------------------------------------
+
+/** The event names the code writes: the first argument of logger.debug/info/warn/error (also
+ *  when the method is chosen by an expression, `(ok ? log.info : log.warn)('sync.finished', …)`),
+ *  and `event: '…'` in lines written by hand. Read from the source, so a renamed event shows. */
+function emittedEvents(): Set<string> {
+  const dir = fileURLToPath(new URL('functions/', ROOT));
+  const names = new Set<string>();
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts')) continue;
+    const src = readFileSync(join(dir, f), 'utf8');
+    for (const m of src.matchAll(/(?:\.(?:debug|info|warn|error)|\))\(\s*'([a-z]+\.[a-z_]+)'/g)) names.add(m[1]!);
+    for (const m of src.matchAll(/\bevent:\s*'([a-z]+\.[a-z_]+)'/g)) names.add(m[1]!);
+  }
+  return names;
+}
+
+test('the event names are read from the code: the sync summary, the action lines and the prerequisites are there', () => {
+  const names = emittedEvents();
+  for (const e of ['sync.finished', 'sync.crashed', 'action.applied', 'action.failed', 'plan.computed', 'prerequisite.missing', 'read.failed', 'config.invalid']) {
+    assert.ok(names.has(e), e);
+  }
+  assert.ok(!names.has('compute.instances.list'), 'permission strings are not mistaken for events');
+});
+
+test('every event a metric, the alert or a documented query names is one the code writes', () => {
+  const names = emittedEvents();
+  const sources: [string, string][] = [
+    ['monitoring.tf', readFileSync(new URL('monitoring.tf', TF_DIR), 'utf8')],
+    ['.notes/logs-queries.md', readFileSync(new URL('.notes/logs-queries.md', ROOT), 'utf8')],
+  ];
+  const gcloudDir = new URL('infra/gcloud/monitoring/', ROOT);
+  for (const f of readdirSync(gcloudDir)) sources.push([`infra/gcloud/monitoring/${f}`, readFileSync(new URL(f, gcloudDir), 'utf8')]);
+  let seen = 0;
+  for (const [file, text] of sources) {
+    for (const m of text.matchAll(/jsonPayload\.event\s*(?:=|:)\s*\\?"([^"\\]+)\\?"/g)) {
+      const name = m[1]!;
+      seen++;
+      // `:` is a substring match: "action." names the action.* family.
+      assert.ok(names.has(name) || [...names].some((n) => name.endsWith('.') && n.startsWith(name)), `${file} names ${name}, which the code never writes`);
+    }
+  }
+  assert.ok(seen >= 20, `${seen} event names checked`);
+});
+
+test('logs-based metrics: syncs by cluster and ok, applied and failed actions by kind, a sync-duration distribution', async () => {
+  const c = await configP;
+  const filter = String(local(c, 'function_log_filter'));
+  // The function's logs: a gen2 function is a Cloud Run service named like the function.
+  assert.match(filter, /^resource\.type="cloud_run_revision" AND \(/);
+  assert.ok(filter.includes('resource.labels.service_name="${var.function_name}"'));
+  assert.ok(filter.includes('resource.labels.service_name="${var.function_name}-http"'));
+  assert.equal(resource(c, 'google_cloudfunctions2_function', 'event').name, '${var.function_name}');
+  assert.equal(resource(c, 'google_cloudfunctions2_function', 'http').name, '${var.function_name}-http');
+
+  const want = {
+    syncs: { events: ['sync.finished', 'sync.crashed'], labels: { cluster: ['STRING', 'EXTRACT(labels.cluster)'], ok: ['BOOL', 'EXTRACT(jsonPayload.ok)'] }, type: 'INT64' },
+    actions: { events: ['action.applied'], labels: { kind: ['STRING', 'EXTRACT(jsonPayload.kind)'], cluster: ['STRING', 'EXTRACT(labels.cluster)'] }, type: 'INT64' },
+    action_failures: { events: ['action.failed'], labels: { kind: ['STRING', 'EXTRACT(jsonPayload.kind)'], cluster: ['STRING', 'EXTRACT(labels.cluster)'] }, type: 'INT64' },
+    sync_duration: { events: ['sync.finished'], labels: { cluster: ['STRING', 'EXTRACT(labels.cluster)'], ok: ['BOOL', 'EXTRACT(jsonPayload.ok)'] }, type: 'DISTRIBUTION' },
+  };
+  assert.deepEqual(Object.keys(c.resource.google_logging_metric ?? {}).sort(), Object.keys(want).sort());
+  for (const [name, w] of Object.entries(want)) {
+    const m = resource(c, 'google_logging_metric', name);
+    assert.equal(m.name, `\${var.function_name}/${name}`);
+    assert.ok(String(m.filter).startsWith('${local.function_log_filter} AND '), `${name} filters the function's logs`);
+    assert.deepEqual([...String(m.filter).matchAll(/jsonPayload\.event="([^"]+)"/g)].map((x) => x[1]), w.events, name);
+    const d = one(m.metric_descriptor);
+    assert.equal(d.metric_kind, 'DELTA');
+    assert.equal(d.value_type, w.type);
+    const labels = Object.fromEntries((d.labels as Block[]).map((l) => [l.key, l.value_type]));
+    const extractors = m.label_extractors as Record<string, string>;
+    assert.deepEqual(Object.keys(labels).sort(), Object.keys(w.labels).sort(), `${name} labels`);
+    for (const [key, [type, extractor]] of Object.entries(w.labels)) {
+      assert.equal(labels[key], type, `${name}.${key}`);
+      assert.equal(extractors[key], extractor, `${name}.${key}`);
+    }
+  }
+  const d = resource(c, 'google_logging_metric', 'sync_duration');
+  assert.equal(d.value_extractor, 'EXTRACT(jsonPayload.durationMs)');
+  assert.equal(one(d.metric_descriptor).unit, 'ms');
+  const b = one(one(d.bucket_options).exponential_buckets);
+  assert.ok(Number(b.scale) * Number(b.growth_factor) ** Number(b.num_finite_buckets) >= 540_000, 'buckets reach the longest timeout');
+});
+
+test('the alert: more than N failed syncs of one cluster in a window, documented, channels optional', async () => {
+  const c = await configP;
+  assert.equal(variableDefault(c, 'failed_syncs_threshold'), 3);
+  assert.equal(variableDefault(c, 'failed_syncs_window_minutes'), 10);
+  assert.deepEqual(variableDefault(c, 'alert_notification_channels'), []);
+  for (const v of ['failed_syncs_threshold', 'failed_syncs_window_minutes', 'alert_notification_channels']) {
+    assert.ok(Array.isArray(c.variable[v]?.[0]?.validation), `${v} is validated`);
+  }
+  const p = resource(c, 'google_monitoring_alert_policy', 'failed_syncs');
+  assert.equal(p.notification_channels, '${var.alert_notification_channels}');
+  assert.equal(p.combiner, 'OR');
+  const t = one(one(p.conditions).condition_threshold);
+  assert.equal(t.filter, 'resource.type="cloud_run_revision" AND metric.type="logging.googleapis.com/user/${google_logging_metric.syncs.name}" AND metric.label.ok="false"');
+  assert.equal(t.comparison, 'COMPARISON_GT');
+  assert.equal(t.threshold_value, '${var.failed_syncs_threshold}');
+  const a = one(t.aggregations);
+  assert.equal(a.alignment_period, '${var.failed_syncs_window_minutes * 60}s');
+  assert.equal(a.per_series_aligner, 'ALIGN_SUM');
+  assert.equal(a.cross_series_reducer, 'REDUCE_SUM');
+  assert.deepEqual(a.group_by_fields, ['metric.label.cluster']);
+  const doc = one(p.documentation);
+  assert.equal(doc.mime_type, 'text/markdown');
+  const content = String(doc.content);
+  // What the on-call runs first: the failed actions of the cluster the incident is about.
+  assert.ok(content.includes('`${local.function_log_filter} AND jsonPayload.event="action.failed" AND labels.cluster="$${metric.label.cluster}"`'), content);
+  assert.ok(content.length < 8192);
+});
+
+test('the Monitoring API is enabled by both deployments', async () => {
+  const c = await configP;
+  assert.ok((local(c, 'services') as string[]).includes('monitoring.googleapis.com'));
+  assert.match(readFileSync(new URL('infra/gcloud/deploy.sh', ROOT), 'utf8'), /services enable[^]*monitoring\.googleapis\.com/);
 });
