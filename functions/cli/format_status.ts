@@ -1,7 +1,7 @@
 // `nodelb status`: a dry-run report turned into the operator's view of each Service (IPs, the
 // nodes and why each is in or out, proxy pods, firewall rules and their state, warnings), as
 // data for --output json and as text. Pure.
-import type { NodeDecision } from '../core/model.ts';
+import type { FirewallRuleState, NodeDecision } from '../core/model.ts';
 import type { ActionSummary, ClusterReport, RunReport } from '../runtime/report.ts';
 import { formatIPs, formatPorts, marker } from './format_sync.ts';
 import { indent, paint, renderTable, type TextOptions } from './table.ts';
@@ -51,9 +51,11 @@ const FIREWALL_VERBS: Partial<Record<ActionSummary['kind'], string>> = {
   deleteFirewall: 'to delete',
 };
 
-function firewallState(name: string, actions: readonly ActionSummary[]): FirewallState {
+/** A pending write says what a sync would do; else the planner's observation ("in sync", or why
+ *  it is left as it is). */
+function firewallState(name: string, actions: readonly ActionSummary[], observed: readonly FirewallRuleState[] | undefined): FirewallState {
   const a = actions.find((x) => FIREWALL_VERBS[x.kind] !== undefined && (x.target === name || x.target.endsWith(`/${name}`)));
-  if (!a) return { name, state: 'in sync' };
+  if (!a) return { name, state: observed?.find((o) => o.name === name)?.state ?? 'in sync' };
   return { name, state: `${FIREWALL_VERBS[a.kind]}${a.detail ? `: ${a.detail}` : ''}` };
 }
 
@@ -80,7 +82,7 @@ export function statusView(report: RunReport, service?: { namespace: string; nam
           ...(s.daemonSet !== undefined && { daemonSet: s.daemonSet }),
           proxyPods: s.proxyPods,
           nodes: s.nodes,
-          firewallRules: s.firewallRules.map((r) => firewallState(r, actions)),
+          firewallRules: s.firewallRules.map((r) => firewallState(r, actions, s.firewallStates)),
           warnings: s.warnings,
           pending: actions.filter((a) => a.service === key),
         };

@@ -86,17 +86,14 @@ function describe(a: { kind: Kind; reason: string; detail?: string }): string {
 
 const lastRoundResults = (c: ClusterReport): Result[] => c.results.filter((r) => r.round === c.rounds);
 
-/** The actions of every round, each with its outcome; details come from the last round's plan
- *  (the report keeps only that one), so only that round's results get them. Two
- *  lines each: marker, kind, target (and outcome), then why, indented, so long firewall names
- *  and reasons both stay readable in 100 columns. */
+/** The actions of every round, each with its outcome and the change it made (every result
+ *  carries it). Two lines each: marker, kind, target (and outcome), then why, indented, so long
+ *  firewall names and reasons both stay readable in 100 columns. */
 export function planLines(cluster: ClusterReport, opts: TextOptions): string[] {
-  const details = new Map(cluster.plan.actions.map((a) => [`${a.kind} ${a.target}`, a.detail]));
   return cluster.results.flatMap((r) => {
     const m = marker(r.kind);
     const outcome = cluster.dryRun ? '' : r.outcome === 'failed' ? ` (${paint('red', 'FAILED', opts)})` : ` (${r.outcome})`;
-    const detail = r.round === cluster.rounds ? details.get(`${r.kind} ${r.target}`) : undefined;
-    const why = describe({ kind: r.kind, reason: r.reason, detail });
+    const why = describe({ kind: r.kind, reason: r.reason, detail: r.change });
     return [`  ${paint(MARKER_STYLE[m as keyof typeof MARKER_STYLE], m, opts)} ${r.kind} ${r.target}${outcome}`, ...indent(why, '      ', '      ', opts.width)];
   });
 }

@@ -205,6 +205,11 @@ export interface NodeDecision {
   why: string; // "published", "cordoned", "proxy pod not ready", "not chosen: max-ips 3", ...
 }
 
+export interface FirewallRuleState {
+  name: string;
+  state: string;
+}
+
 export interface ServiceExplanation {
   service: ServiceRef;
   claimed: boolean;
@@ -215,6 +220,8 @@ export interface ServiceExplanation {
   warnings: string[];
   daemonSet?: string;
   firewallRules: string[];
+  /** Each rule of firewallRules as observed: "in sync", "missing", "drifted: …", "not touched: …". */
+  firewallStates?: FirewallRuleState[];
   proxyPods: { ready: number; total: number };
   nodes: NodeDecision[];
   ingress: string[]; // what the plan publishes

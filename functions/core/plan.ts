@@ -11,6 +11,7 @@ import { assessNodes } from './nodes.ts';
 import { planDaemonSets } from './plan_daemonsets.ts';
 import { planFirewalls } from './plan_firewalls.ts';
 import { planServiceStatus } from './plan_status.ts';
+import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
 
 export const ACTION_ORDER: readonly ActionKind[] = [
@@ -73,10 +74,14 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     const claim = claims.get(svc.uid);
     const a = assessments.get(svc.uid);
     if (a) {
-      const outcome = planServiceStatus(ctx, a, nodes, firewalls.rulesByService.get(svc.uid) ?? [], creating.has(svc.uid));
+      const rules = { names: firewalls.rulesByService.get(svc.uid) ?? [], states: firewalls.statesByService.get(svc.uid) };
+      const outcome = planServiceStatus(ctx, a, nodes, rules, creating.has(svc.uid));
       actions.push(...outcome.actions);
       explanations.push(outcome.explanation);
-    } else if (claim && !claim.claimed && worthExplaining(svc, config)) {
+    } else if (claim && !claim.claimed) {
+      const release = planRelease(ctx, svc);
+      if (release) actions.push(release);
+      if (!worthExplaining(svc, config)) continue;
       explanations.push({
         service: serviceRef(svc),
         claimed: false,

@@ -1,6 +1,6 @@
 // Firewall actions of one run: create missing rules, patch drifted ones, delete ours (by marker
 // and cluster id) that no served Service wants. Look-alikes are reported, never touched (pure).
-import type { Action, Firewall } from './model.ts';
+import type { Action, Firewall, FirewallRuleState } from './model.ts';
 import type { PlanContext } from './plan_context.ts';
 import { holdBack, isServed, whyUnwanted } from './plan_context.ts';
 import { desiredFirewalls, detectFirewallTarget, familyOfRuleName, firewallChanges } from './firewall.ts';
@@ -9,11 +9,12 @@ import { NAME_PREFIX, ownerFromMarker, parseFirewallMarker, serviceKey, serviceR
 export interface FirewallPlan {
   actions: Action[];
   rulesByService: Map<string, string[]>; // Service UID → desired rule names
+  statesByService: Map<string, FirewallRuleState[]>; // Service UID → each rule as observed
 }
 
 export function planFirewalls(ctx: PlanContext): FirewallPlan {
   const { snapshot, config } = ctx;
-  const empty: FirewallPlan = { actions: [], rulesByService: new Map() };
+  const empty: FirewallPlan = { actions: [], rulesByService: new Map(), statesByService: new Map() };
   if (!config.manageFirewall || snapshot.firewalls === undefined) return empty;
   for (const read of ['firewalls', 'instances'] as const) {
     if (ctx.untrusted.has(read)) {
@@ -50,26 +51,35 @@ export function planFirewalls(ctx: PlanContext): FirewallPlan {
 
   const actions: Action[] = [];
   const rulesByService = new Map<string, string[]>();
+  const statesByService = new Map<string, FirewallRuleState[]>();
   const wanted = new Set<string>();
   const byName = new Map(views.map((v) => [v.name, v]));
   for (const a of served) {
     const rules = desiredFirewalls(a, target.target, cluster, config);
     rulesByService.set(a.svc.uid, rules.map((r) => r.name ?? ''));
+    const states: FirewallRuleState[] = [];
+    statesByService.set(a.svc.uid, states);
     const service = serviceRef(a.svc);
     for (const rule of rules) {
       const name = rule.name ?? '';
       wanted.add(name);
       const have = byName.get(name);
       if (!have) {
+        states.push({ name, state: 'missing' });
         actions.push({ kind: 'createFirewall', project, rule, service, reason: `open ${describeRule(rule)} for Service ${serviceKey(a.svc)}` });
         continue;
       }
-      if (!have.marker || have.marker.cluster !== cluster.id) continue; // reported above
+      if (!have.marker || have.marker.cluster !== cluster.id) {
+        states.push({ name, state: `not touched: ${have.marker ? "another cluster's rule" : 'no nodelb marker'}` }); // noted above
+        continue;
+      }
       if (have.marker.uid !== a.svc.uid) {
+        states.push({ name, state: `not touched: its marker names uid ${have.marker.uid}` });
         ctx.notes.push({ severity: 'WARNING', message: `firewall rule ${name} is named for Service ${serviceKey(a.svc)} but its marker names uid ${have.marker.uid}: not touched` });
         continue;
       }
       const changes = firewallChanges(rule, have.rule);
+      states.push({ name, state: changes.length > 0 ? `drifted: ${changes.join('; ')}` : 'in sync' });
       if (changes.length > 0) {
         actions.push({ kind: 'patchFirewall', project, rule, changes, service, reason: `firewall rule drifted from Service ${serviceKey(a.svc)}: ${changes.join('; ')}` });
       }
@@ -93,7 +103,7 @@ export function planFirewalls(ctx: PlanContext): FirewallPlan {
     }
     actions.push({ kind: 'deleteFirewall', project, name: v.name, owner, service: owner, reason: why });
   }
-  return { actions, rulesByService };
+  return { actions, rulesByService, statesByService };
 }
 
 function describeRule(rule: Firewall): string {

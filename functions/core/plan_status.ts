@@ -1,12 +1,12 @@
 // Status and Event actions of one run, and the per-Service explanation `nodelb status` prints.
 // Withholds status writes the failed reads make unsafe (pure).
-import type { Action, ProxyPodView, ServiceExplanation } from './model.ts';
+import type { Action, FirewallRuleState, ProxyPodView, ServiceExplanation } from './model.ts';
 import type { PlanContext } from './plan_context.ts';
 import type { NodeFacts } from './nodes.ts';
 import type { Assessment } from './validate.ts';
 import { isServed } from './plan_context.ts';
 import { ingressFor, selectNodes, type Selection } from './select.ts';
-import { conditionMessage, planStatus, type DesiredCondition } from './status.ts';
+import { conditionMessage, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { matchesSelector } from './selectors.ts';
 import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
@@ -48,7 +48,7 @@ export function planServiceStatus(
   ctx: PlanContext,
   a: Assessment,
   nodes: readonly NodeFacts[],
-  rules: string[],
+  rules: { names: string[]; states?: FirewallRuleState[] },
   creatingDaemonSet: boolean,
 ): ServiceOutcome {
   const served = isServed(a);
@@ -57,7 +57,14 @@ export function planServiceStatus(
   let selection: Selection | undefined;
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
-  const notices = [...a.problems, ...a.warnings];
+  const warnings = [...a.warnings];
+  if (served && a.settings.ipMode === 'Proxy' && ipModeDropped(a.svc.ingress)) {
+    warnings.push({
+      eventReason: 'IPModeNotSupported',
+      message: 'ipMode Proxy is not kept by this API server (it needs Kubernetes 1.30 or later): in-cluster traffic to the published IPs still short-circuits to the Service',
+    });
+  }
+  const notices = [...a.problems, ...warnings];
   if (served) {
     const endpoints = endpointNodes(ctx, a);
     selection = selectNodes({
@@ -74,11 +81,11 @@ export function planServiceStatus(
     ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode);
     const n = selection.chosen.length;
     if (n > 0) {
-      condition = { status: 'True', reason: 'Published', message: conditionMessage(`serving on ${n} node${n === 1 ? '' : 's'}`, a.warnings) };
+      condition = { status: 'True', reason: 'Published', message: conditionMessage(`serving on ${n} node${n === 1 ? '' : 's'}`, warnings) };
     } else if (creatingDaemonSet) {
-      condition = { status: 'False', reason: 'ProxyStarting', message: conditionMessage('creating the proxy DaemonSet; the IPs follow once its pods are Ready', a.warnings) };
+      condition = { status: 'False', reason: 'ProxyStarting', message: conditionMessage('creating the proxy DaemonSet; the IPs follow once its pods are Ready', warnings) };
     } else {
-      condition = { status: 'False', reason: 'NoEligibleNodes', message: conditionMessage(selection.summary, a.warnings) };
+      condition = { status: 'False', reason: 'NoEligibleNodes', message: conditionMessage(selection.summary, warnings) };
     }
   } else {
     const first = a.problems[0];
@@ -98,9 +105,10 @@ export function planServiceStatus(
     claimed: true,
     ...(served ? {} : { refused: a.problems.map((p) => p.message).join('; ') }),
     ports: a.svc.ports.map((p) => ({ ...p })),
-    warnings: a.warnings.map((w) => w.message),
+    warnings: warnings.map((w) => w.message),
     ...(served ? { daemonSet: dsName } : {}),
-    firewallRules: rules,
+    firewallRules: rules.names,
+    ...(rules.states ? { firewallStates: rules.states } : {}),
     proxyPods: { ready: pods.filter((p) => p.ready).length, total: pods.length },
     nodes: selection?.decisions ?? [],
     ingress: ingress.map((i) => i.ip ?? ''),

@@ -54,12 +54,27 @@ function exclusions(facts: NodeFacts, input: SelectionInput, podsHere: readonly 
   return reasons;
 }
 
-/** Order of preference: already published, static IP, standard before spot, oldest, name.
- *  Preferences only order the list; the cap alone decides how many are taken. */
-export function orderByPreference(
+/** Order of preference, most preferred first. Preferences only order the list; the cap alone
+ *  decides how many are taken, so a preference can never empty the set.
+ *  1. already published (its IP is in the status now): stability first, so a node that stays
+ *     healthy is never displaced, not even by a static-IP or standard node that appears later;
+ *  2. a reserved static IP (the static-IP label): DNS then changes only when such a node goes;
+ *  3. standard before spot/preemptible. "Enough standard nodes" therefore means: at least the
+ *     cap. With fewer, spot nodes fill the remaining places; uncapped, every eligible node is
+ *     published, spot ones included (a spot node serves while it lives, and its preemption is
+ *     acted on from the GCE event);
+ *  4. the oldest (creationTimestamp); 5. the name, so ties break the same way every run. */
+const PREFERENCES = ['already published', 'static IP', 'standard', 'older', 'name'] as const;
+
+interface Ranked {
+  f: NodeFacts;
+  keys: number[];
+}
+
+function rank(
   nodes: readonly NodeFacts[],
   input: Pick<SelectionInput, 'families' | 'currentIPs' | 'staticIPLabel' | 'preferStandardNodes'>,
-): NodeFacts[] {
+): Ranked[] {
   const keyed = nodes.map((f) => ({
     f,
     keys: [
@@ -70,14 +85,26 @@ export function orderByPreference(
     ],
   }));
   keyed.sort((a, b) => {
-    for (let i = 0; i < a.keys.length; i++) {
-      const d = (a.keys[i] ?? 0) - (b.keys[i] ?? 0);
-      if (d !== 0) return d;
-    }
+    const i = firstDifference(a, b);
+    if (i < a.keys.length) return (a.keys[i] ?? 0) - (b.keys[i] ?? 0);
     return a.f.node.name < b.f.node.name ? -1 : a.f.node.name > b.f.node.name ? 1 : 0;
   });
-  return keyed.map((k) => k.f);
+  return keyed;
 }
+
+/** Index of the first preference that tells a and b apart (keys.length: only the name does). */
+function firstDifference(a: Ranked, b: Ranked): number {
+  const i = a.keys.findIndex((k, j) => k !== b.keys[j]);
+  return i < 0 ? a.keys.length : i;
+}
+
+const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
+  'already published': 'the published nodes are kept',
+  'static IP': 'nodes with a static IP come first',
+  standard: 'standard nodes come before spot',
+  older: 'older nodes come first',
+  name: 'same age: name order',
+};
 
 export function selectNodes(input: SelectionInput): Selection {
   const excluded = new Map<string, string[]>();
@@ -94,13 +121,19 @@ export function selectNodes(input: SelectionInput): Selection {
     if (reasons.length > 0) excluded.set(facts.node.name, reasons);
     else eligible.push(facts);
   }
-  const ordered = orderByPreference(eligible, input);
-  const chosen = input.maxIPs > 0 ? ordered.slice(0, input.maxIPs) : ordered;
+  const ranked = rank(eligible, input);
+  const taken = input.maxIPs > 0 ? ranked.slice(0, input.maxIPs) : ranked;
+  const chosen = taken.map((r) => r.f);
   const chosenNames = new Set(chosen.map((f) => f.node.name));
+  const last = taken[taken.length - 1];
+  // A node left out by the cap is told which preference put the last chosen node ahead of it.
+  const outranked = new Map(
+    ranked.slice(taken.length).map((r) => [r.f.node.name, last ? OUTRANKED_BY[PREFERENCES[firstDifference(last, r)] ?? 'name'] : '']),
+  );
   const decisions: NodeDecision[] = input.nodes.map((facts) => {
     const name = facts.node.name;
     const published = chosenNames.has(name);
-    const why = excluded.get(name)?.join('; ') ?? (published ? 'published' : `not chosen: max-ips ${input.maxIPs}`);
+    const why = excluded.get(name)?.join('; ') ?? (published ? 'published' : `not chosen: max-ips ${input.maxIPs} (${outranked.get(name) ?? ''})`);
     // facts.ips is sorted per family and IPv4 sorts before IPv6: the order of sortIPs already.
     const externalIPs = (['IPv4', 'IPv6'] as const).filter((f) => input.families.includes(f)).flatMap((f) => facts.ips[f]);
     return { node: name, externalIPs, published, why };

@@ -22,15 +22,28 @@ export function servingCondition(svc: ServiceView): ConditionView | undefined {
 
 /** The condition message carries every notice, so a later run can tell what was announced. */
 export function conditionMessage(head: string, notices: readonly Notice[]): string {
-  return [head, ...notices.map((n) => n.message)].filter((s) => s !== '').join('; ');
+  const text = [head, ...notices.map((n) => n.message)].filter((s) => s !== '').join('; ');
+  // The API server refuses a condition message over 32 KiB (bytes: 8000 characters stay below it).
+  return text.length > MAX_CONDITION_MESSAGE ? `${text.slice(0, MAX_CONDITION_MESSAGE)}…` : text;
 }
 
-function sameIngress(a: readonly IngressView[], b: readonly IngressView[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((x, i) => {
-    const y = b[i] as IngressView;
+export const MAX_CONDITION_MESSAGE = 8000;
+
+/** API servers with LoadBalancerIPMode (Kubernetes ≥ 1.30) fill in ipMode VIP on every ingress
+ *  entry with an IP; older ones drop the field. So stored IPs without any ipMode mean this server
+ *  does not keep it, and asking for Proxy again would rewrite the status on every run. */
+export function ipModeDropped(stored: readonly IngressView[]): boolean {
+  const withIP = stored.filter((i) => i.ip !== undefined);
+  return withIP.length > 0 && withIP.every((i) => i.ipMode === undefined);
+}
+
+function sameIngress(stored: readonly IngressView[], wanted: readonly IngressView[]): boolean {
+  if (stored.length !== wanted.length) return false;
+  const modeKept = !ipModeDropped(stored);
+  return stored.every((x, i) => {
+    const y = wanted[i] as IngressView;
     // An absent ipMode reads back as VIP on API servers with LoadBalancerIPMode: the same thing.
-    return x.ip === y.ip && x.hostname === y.hostname && (x.ipMode ?? 'VIP') === (y.ipMode ?? 'VIP');
+    return x.ip === y.ip && x.hostname === y.hostname && (!modeKept || (x.ipMode ?? 'VIP') === (y.ipMode ?? 'VIP'));
   });
 }
 

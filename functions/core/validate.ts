@@ -34,6 +34,31 @@ export interface Assessment {
 /** GCE accepts at most 100 ports or port ranges in one rule. */
 export const GCE_MAX_PORT_ENTRIES = 100;
 
+/** Each notice becomes an Event and a part of the condition message, which the API server caps
+ *  at 32 KiB: a Service with 1000 denied ports or a 40 kB malformed annotation must still get
+ *  its refusal written. So: at most this many notices of one kind, then one that counts the rest,
+ *  and no notice longer than MAX_NOTICE_CHARS. Deterministic, so a later run recognises them. */
+export const MAX_NOTICES_PER_REASON = 3;
+export const MAX_NOTICE_CHARS = 500;
+
+export function boundNotices<T extends Notice>(list: readonly T[]): T[] {
+  const count = new Map<string, number>();
+  for (const n of list) count.set(n.eventReason, (count.get(n.eventReason) ?? 0) + 1);
+  const kept = new Map<string, number>();
+  const out: T[] = [];
+  for (const n of list) {
+    const k = (kept.get(n.eventReason) ?? 0) + 1;
+    kept.set(n.eventReason, k);
+    const clipped = n.message.length > MAX_NOTICE_CHARS ? `${n.message.slice(0, MAX_NOTICE_CHARS)}… (${n.message.length} characters)` : n.message;
+    if (k <= MAX_NOTICES_PER_REASON) out.push({ ...n, message: clipped });
+    else if (k === MAX_NOTICES_PER_REASON + 1) {
+      const rest = (count.get(n.eventReason) ?? 0) - MAX_NOTICES_PER_REASON;
+      out.push({ ...n, message: `and ${rest} more ${n.eventReason} problem${rest === 1 ? '' : 's'} like the above` });
+    }
+  }
+  return out;
+}
+
 export function assessService(svc: ServiceView, config: PlanConfig, namespace: NamespaceView | undefined): Assessment {
   const problems: Problem[] = [];
   const warnings: Notice[] = [];
@@ -117,8 +142,8 @@ export function assessService(svc: ServiceView, config: PlanConfig, namespace: N
     ...(ranges.ok ? { sourceRanges: ranges.ranges } : {}),
     families,
     clusterIPs,
-    problems,
-    warnings,
+    problems: boundNotices(problems),
+    warnings: boundNotices(warnings),
     quiet,
   };
 }
@@ -160,7 +185,7 @@ export function resolvePortConflicts(assessments: Assessment[]): void {
       }
     }
     if (conflicts.length > 0) {
-      a.problems.push(...conflicts);
+      a.problems.push(...boundNotices(conflicts));
       continue;
     }
     for (const p of a.svc.ports) {

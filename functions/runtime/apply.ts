@@ -22,6 +22,10 @@ export interface ActionResult {
   kind: Action['kind'];
   target: string;
   reason: string;
+  service?: string; // namespace/name of the Service the action is for
+  /** What the action changes, so every round's results say it: status "[a] → [b]", the Event,
+   *  the drifted firewall fields. */
+  change?: string;
   outcome: Outcome;
   detail?: string; // for applied/skipped: what happened, when not simply "done"
   error?: string;
@@ -74,6 +78,15 @@ export function describeTarget(a: Action): string {
   }
 }
 
+/** The change an action makes, in a few words (none where the kind, target and reason say it
+ *  all). Shared by the results and the report's action summaries. */
+export function describeChange(a: Action): string | undefined {
+  if (a.kind === 'patchFirewall' && a.changes.length > 0) return a.changes.join(', ');
+  if (a.kind === 'writeStatus') return `[${a.from.join(', ')}] → [${a.to.join(', ')}]`;
+  if (a.kind === 'recordEvent') return `${a.type} ${a.eventReason}: ${a.message}`;
+  return undefined;
+}
+
 export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<ActionResult[]> {
   const results: ActionResult[] = new Array(actions.length);
   const limit = pLimit(Math.max(1, ctx.config.concurrency));
@@ -88,10 +101,17 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
 
   async function runOne(action: Action): Promise<ActionResult> {
     const started = ctx.clock.now();
-    const base = { kind: action.kind, target: describeTarget(action), reason: action.reason };
+    const change = describeChange(action);
+    const base = {
+      kind: action.kind,
+      target: describeTarget(action),
+      reason: action.reason,
+      ...(action.service ? { service: `${action.service.namespace}/${action.service.name}` } : {}),
+      ...(change !== undefined ? { change } : {}),
+    };
     const finish = (r: Omit<ActionResult, 'kind' | 'target' | 'reason' | 'durationMs'>): ActionResult => {
       const result: ActionResult = { ...base, ...r, durationMs: ctx.clock.now() - started };
-      const fields = { kind: result.kind, target: result.target, outcome: result.outcome, durationMs: result.durationMs, detail: result.detail, fix: result.fix, retryable: result.retryable };
+      const fields = { kind: result.kind, target: result.target, outcome: result.outcome, durationMs: result.durationMs, change: result.change, detail: result.detail, fix: result.fix, retryable: result.retryable };
       if (r.outcome === 'failed') ctx.logger.warn('action.failed', `${result.kind} ${result.target} failed: ${result.error}`, fields);
       else if (r.outcome === 'skipped') ctx.logger.info('action.skipped', `${result.kind} ${result.target} skipped: ${result.detail}`, fields);
       else if (r.outcome === 'dry-run') ctx.logger.info('action.planned', `would ${result.kind} ${result.target}: ${result.reason}`, fields);
@@ -113,7 +133,9 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         outcome: 'failed',
         error: e instanceof Error ? e.message : String(e),
         fix: isApiError(e) ? e.fix : undefined,
-        retryable: isApiError(e) ? e.retryable : false,
+        // A conflict that outlasted the re-reads is a race with another writer, not a lasting
+        // problem: another run can succeed.
+        retryable: isApiError(e) ? e.retryable || isConflict(e) : false,
       });
     }
   }

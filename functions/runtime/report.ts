@@ -3,7 +3,7 @@
 import type { Action, Plan } from '../core/model.ts';
 import type { CallCounts } from '../adapters/calls.ts';
 import type { ActionResult } from './apply.ts';
-import { describeTarget } from './apply.ts';
+import { describeChange, describeTarget } from './apply.ts';
 import type { Prerequisite } from './prerequisites.ts';
 
 export interface ActionSummary {
@@ -56,8 +56,7 @@ export interface RunReport {
 export function summariseAction(a: Action): ActionSummary {
   const s: ActionSummary = { kind: a.kind, target: describeTarget(a), reason: a.reason };
   if (a.service) s.service = `${a.service.namespace}/${a.service.name}`;
-  if (a.kind === 'patchFirewall' && a.changes.length > 0) s.detail = a.changes.join(', ');
-  if (a.kind === 'writeStatus') s.detail = `[${a.from.join(', ')}] → [${a.to.join(', ')}]`;
-  if (a.kind === 'recordEvent') s.detail = `${a.type} ${a.eventReason}: ${a.message}`;
+  const detail = describeChange(a);
+  if (detail !== undefined) s.detail = detail;
   return s;
 }

@@ -27,6 +27,15 @@ test('nodelbHttp', async (t) => {
     assert.equal(report.clusters.length, 1);
     assert.equal(report.clusters[0]?.cluster, sim.clusterName);
     assert.deepEqual(w.ingress('web'), ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
+    // The operator's view rides along: per Service the nodes and why, proxies, firewall, warnings.
+    const web = report.clusters[0]?.plan.services.find((s) => s.service.name === 'web');
+    assert.deepEqual(web?.ingress, ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
+    assert.deepEqual(web?.nodes.map((n) => [n.published, n.why]), [[true, 'published'], [true, 'published'], [true, 'published']]);
+    assert.deepEqual(web?.proxyPods, { ready: 3, total: 3 });
+    assert.deepEqual(web?.firewallStates?.map((f) => f.state), ['in sync']);
+    assert.deepEqual(web?.warnings, []);
+    const status = report.clusters[0]?.results.find((r) => r.kind === 'writeStatus' && r.service === 'default/web' && r.change?.endsWith('203.0.113.12]'));
+    assert.equal(status?.change, '[] → [203.0.113.10, 203.0.113.11, 203.0.113.12]', 'each result says what it changed');
   });
 
   await t.test('the same request again changes nothing (zero writes in the call log)', async () => {

@@ -73,7 +73,7 @@ function cluster(over: Partial<ClusterReport> = {}): ClusterReport {
     results: [
       { kind: 'createDaemonSet', target: 'daemonset nodelb-system/nodelb-web-uidweb00', reason: 'Service default/web needs a proxy on its nodes (80/TCP, 443/TCP)', outcome: 'applied', durationMs: 5, round: 1 },
       { kind: 'createFirewall', target: `firewall demo-project/${FW}`, reason: 'open tcp:80,443 for Service default/web', outcome: 'failed', error: 'Required compute.firewalls.create permission', fix: 'grant roles/compute.securityAdmin', retryable: false, durationMs: 7, round: 1 },
-      { kind: 'writeStatus', target: 'service default/web', reason: 'publish 2 node IPs (was [])', outcome: 'applied', durationMs: 3, round: 1 },
+      { kind: 'writeStatus', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 3, round: 1 },
     ],
     calls: { reads: 9, writes: 3, byApi: {} },
     prerequisites: [{ name: 'pod-security', message: 'namespace nodelb-system is not labelled privileged', fix: 'kubectl label namespace nodelb-system …', blocking: false }],
@@ -115,7 +115,7 @@ test('sync text: plan lines with markers and outcomes, failures with fix, the Se
   assert.ok(at > 0, 'one entry per action: marker, kind, target, outcome');
   assert.equal(lines[at + 1], '      Service default/web needs a proxy on its nodes (80/TCP, 443/TCP)');
   assert.ok(lines.includes(`  + createFirewall firewall demo-project/${FW} (FAILED)`));
-  // The status line leads with the IP change taken from the plan's detail.
+  // The status line leads with the IP change the result carries.
   assert.ok(lines.includes('  ~ writeStatus service default/web (applied)'));
   assert.ok(lines.includes('      [] → [34.1.0.1, 34.1.0.2]: publish 2 node IPs (was [])'));
   assert.ok(lines.includes('Results: 2 applied, 1 failed'));
@@ -130,6 +130,23 @@ test('sync text: plan lines with markers and outcomes, failures with fix, the Se
   assert.ok(lines.includes('  check: namespace nodelb-system is not labelled privileged'));
   assert.ok(lines.every((l) => l.length <= 100), 'fits 100 columns');
   assert.ok(!text.includes('\u001b['), 'no colours when not asked');
+});
+
+test('sync text: every round shows what its actions changed, not only the last round', () => {
+  const c = cluster({
+    rounds: 2,
+    plan: { actions: [], services: [web], notes: [], heldBack: false },
+    results: [
+      { kind: 'writeStatus', target: 'service default/web', reason: 'set condition False/ProxyStarting', service: 'default/web', change: '[34.1.0.9] → []', outcome: 'applied', durationMs: 1, round: 1 },
+      { kind: 'recordEvent', target: 'event default/web PortConflict', reason: 'new problem with the Service', service: 'default/web', change: 'Warning PortConflict: port 443/TCP is already served by default/old', outcome: 'applied', durationMs: 1, round: 1 },
+      { kind: 'writeStatus', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 1, round: 2 },
+    ],
+  });
+  const lines = formatSyncText(report(c), PLAIN).split('\n');
+  assert.ok(lines.includes('      [34.1.0.9] → []: set condition False/ProxyStarting'), 'round 1 status change');
+  assert.ok(lines.includes('      Warning PortConflict: port 443/TCP is already served by default/old'), 'round 1 Event, not just its reason');
+  assert.ok(!lines.some((l) => l.includes('new problem with the Service')));
+  assert.ok(lines.includes('      [] → [34.1.0.1, 34.1.0.2]: publish 2 node IPs (was [])'), 'round 2 status change');
 });
 
 test('dry-run text: plan without a result column, heading says nothing was written', () => {
@@ -219,4 +236,11 @@ test('status view for one Service; a rule with no pending action is in sync', ()
   assert.match(formatStatusText(view, PLAIN), /^Cluster \S+\n {2}in sync$/m);
   const none = statusView(report(cluster()), { namespace: 'default', name: 'nope' });
   assert.match(formatStatusText(none, PLAIN), /^no LoadBalancer Service default\/nope$/m);
+});
+
+test('status view: a rule with no pending action shows the state the planner observed', () => {
+  const touchedNot = { ...web, firewallStates: [{ name: FW, state: 'not touched: its marker names uid x' }] };
+  const view = statusView(report(cluster({ plan: { actions: [], services: [touchedNot], notes: [], heldBack: false } })));
+  assert.deepEqual(view.clusters[0]?.services[0]?.firewallRules, [{ name: FW, state: 'not touched: its marker names uid x' }]);
+  assert.match(formatStatusText(view, PLAIN), new RegExp(`^ {2}${FW} +not touched: its marker names uid x$`, 'm'));
 });

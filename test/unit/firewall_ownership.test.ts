@@ -88,3 +88,18 @@ test('rules without our prefix are ignored entirely', () => {
   assert.deepEqual(p.actions, []);
   assert.deepEqual(p.notes, []);
 });
+
+test("the explanation gives each rule's observed state: missing, in sync, drifted, not touched", () => {
+  const svc = aService();
+  const name = firewallName(CLUSTER_ID, svc.uid, 'IPv4');
+  const stateOf = (s: Snapshot) => plan(s, config).services[0]?.firewallStates;
+  const { node, instance } = aGkeNode('n1', 1);
+  assert.deepEqual(stateOf(aSnapshot({ services: [svc], nodes: [node], instances: [instance] })), [{ name, state: 'missing' }]);
+  const w = servedWorld([svc]);
+  assert.deepEqual(stateOf(w), [{ name, state: 'in sync' }]);
+  const drifted = w.firewalls?.map((f) => ({ ...f, rule: { ...f.rule, sourceRanges: ['10.0.0.0/8'] } }));
+  assert.match(stateOf({ ...w, firewalls: drifted })?.[0]?.state ?? '', /^drifted: .*sourceRanges/);
+  const impostor = ownRule(svc);
+  impostor.marker = { ...impostor.marker!, uid: uidFor('someone') };
+  assert.deepEqual(stateOf({ ...w, firewalls: [impostor] }), [{ name, state: `not touched: its marker names uid ${uidFor('someone')}` }]);
+});

@@ -108,6 +108,27 @@ test('runs DaemonSet/firewall writes, then status, then events, whatever the pla
   ]);
 });
 
+test('every result names its Service and carries the change, also when dry-run or failed', async () => {
+  const { kube } = fakeKube({
+    createEvent: async () => {
+      throw kubeError(500, 'InternalError');
+    },
+  });
+  const actions = [event, { ...writeStatus(['1.2.3.4']), from: ['5.6.7.8'] } as Action, createDs];
+  for (const dryRun of [false, true]) {
+    const results = await applyActions(actions, ctx(kube, { dryRun }));
+    assert.deepEqual(
+      results.map((r) => [r.kind, r.service, r.change]),
+      [
+        ['recordEvent', 'shop/web', 'Normal UpdatedLoadBalancer: hi'],
+        ['writeStatus', 'shop/web', '[5.6.7.8] → [1.2.3.4]'],
+        ['createDaemonSet', 'shop/web', undefined],
+      ],
+      dryRun ? 'dry run' : 'applied and failed alike',
+    );
+  }
+});
+
 test('one failure does not stop the others, and says whether a retry can help', async () => {
   const { kube } = fakeKube({
     createDaemonSet: async () => {

@@ -60,6 +60,13 @@ const rows: { nodes: N[]; over?: Partial<SelectionInput>; want: string[]; reason
   { nodes: [{ name: 'a', ip: 1, spot: true }, { name: 'b', ip: 2, spot: true }], over: { maxIPs: 1 }, want: ['a'], reason: 'only spot nodes: still one published (a preference never empties the set)' },
   { nodes: [{ name: 'a', ip: 1, spot: true }, { name: 'b', ip: 2 }], want: ['b', 'a'], reason: 'no cap: spot nodes still published, preference only orders' },
   { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12', spot: true }], over: { maxIPs: 1, currentIPs: new Set([ip(2)]) }, want: ['b'], reason: 'a published spot node is kept: stability beats preference' },
+  // "Enough standard nodes" = at least the cap: fewer, and spot nodes fill the remaining places.
+  { nodes: [{ name: 's1', ip: 1, created: '11', spot: true }, { name: 's2', ip: 2, created: '12', spot: true }, { name: 'std', ip: 3, created: '13' }], over: { maxIPs: 2 }, want: ['std', 's1'], reason: 'fewer standard nodes than the cap: the oldest spot node fills the place' },
+  { nodes: [{ name: 's1', ip: 1, created: '11', spot: true }, { name: 'a', ip: 2, created: '12' }, { name: 'b', ip: 3, created: '13' }], over: { maxIPs: 2 }, want: ['a', 'b'], reason: 'as many standard nodes as the cap: no spot node' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12' }], over: { maxIPs: 2, staticIPLabel: 'kubip_assigned' }, want: ['a', 'b'], reason: 'no node has a static IP: every eligible node still published (preference never empties)' },
+  { nodes: [{ name: 'a', ip: 1, created: '11', spot: true }, { name: 'b', ip: 2, created: '12', spot: true }], over: { maxIPs: 0 }, want: ['a', 'b'], reason: 'only spot nodes, uncapped: all published' },
+  { nodes: [{ name: 'a', ip: 1, created: '11', static: true }, { name: 'b', ip: 2, created: '12' }], over: { maxIPs: 1, currentIPs: new Set([ip(2)]) }, want: ['b'], reason: 'a published node is kept even when a static-IP node is eligible (stability first)' },
+  { nodes: [{ name: 'a', ip: 1, created: '13', static: true }, { name: 'b', ip: 2, created: '12', spot: true, static: true }, { name: 'c', ip: 3, created: '11' }], over: { maxIPs: 2 }, want: ['a', 'b'], reason: 'static IP ranks before standard, standard before age' },
 ];
 for (const row of rows) {
   test(`selection: ${row.reason}`, () => assert.deepEqual(choose(row.nodes, row.over), row.want));
@@ -81,10 +88,68 @@ test('selection: an unpublished node changing causes no churn', () => {
   assert.deepEqual(after, before, 'a new, older node does not displace published ones');
 });
 
+test('selection: with static-IP nodes published, DNS changes only when a static-IP node goes away', () => {
+  const nodes: N[] = [
+    { name: 'plain-old', ip: 1, created: '01' },
+    { name: 'static-1', ip: 2, created: '05', static: true },
+    { name: 'static-2', ip: 3, created: '06', static: true },
+    { name: 'static-3', ip: 4, created: '07', static: true },
+    { name: 'plain-new', ip: 5, created: '08' },
+  ];
+  const first = choose(nodes, { maxIPs: 2 });
+  assert.deepEqual(first, ['static-1', 'static-2'], 'static-IP nodes over an older plain one');
+  const current = new Set([ip(2), ip(3)]);
+  const plainGone = choose(nodes.filter((n) => !n.name.startsWith('plain')), { maxIPs: 2, currentIPs: current });
+  assert.deepEqual(plainGone, ['static-1', 'static-2'], 'plain nodes coming and going change nothing');
+  const staticGone = choose(nodes.filter((n) => n.name !== 'static-1'), { maxIPs: 2, currentIPs: current });
+  assert.deepEqual(staticGone, ['static-2', 'static-3'], 'one static node gone: replaced by the next static one, one IP changes');
+});
+
 test('selection: not-chosen nodes say why', () => {
   const f = facts([{ name: 'a', ip: 1 }, { name: 'b', ip: 2 }]);
   const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 1, staticIPLabel: '', preferStandardNodes: true });
-  assert.deepEqual(r.decisions.map((d) => [d.node, d.published, d.why]), [['a', true, 'published'], ['b', false, 'not chosen: max-ips 1']]);
+  assert.deepEqual(r.decisions.map((d) => [d.node, d.published, d.why]), [['a', true, 'published'], ['b', false, 'not chosen: max-ips 1 (same age: name order)']]);
+});
+
+const whyRows: { nodes: N[]; over?: Partial<SelectionInput>; want: string; reason: string }[] = [
+  { nodes: [{ name: 'a', ip: 1, created: '12' }, { name: 'b', ip: 2, created: '11' }], over: { currentIPs: new Set([ip(1)]) }, want: 'the published nodes are kept', reason: 'an older node waits behind a published one' },
+  { nodes: [{ name: 'a', ip: 1, created: '12', static: true }, { name: 'b', ip: 2, created: '11' }], want: 'nodes with a static IP come first', reason: 'static IP' },
+  { nodes: [{ name: 'a', ip: 1, created: '12' }, { name: 'b', ip: 2, created: '11', spot: true }], want: 'standard nodes come before spot', reason: 'spot' },
+  { nodes: [{ name: 'a', ip: 1, created: '11' }, { name: 'b', ip: 2, created: '12' }], want: 'older nodes come first', reason: 'age' },
+];
+for (const row of whyRows) {
+  test(`selection: a node left out by the cap names the preference that outranked it: ${row.reason}`, () => {
+    const f = facts(row.nodes);
+    const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 1, staticIPLabel: 'kubip_assigned', preferStandardNodes: true, ...row.over });
+    assert.equal(r.decisions.find((d) => !d.published)?.why, `not chosen: max-ips 1 (${row.want})`);
+  });
+}
+
+test('selection: ties are broken the same way whatever the input order', () => {
+  const nodes: N[] = [
+    { name: 'd', ip: 4, created: '11' },
+    { name: 'b', ip: 2, created: '11' },
+    { name: 'e', ip: 5, created: '11', spot: true },
+    { name: 'a', ip: 1, created: '12' },
+    { name: 'c', ip: 3, created: '11' },
+  ];
+  const want = choose(nodes, { maxIPs: 3 });
+  assert.deepEqual(want, ['b', 'c', 'd'], 'same age: by name; spot and younger last');
+  for (let shift = 1; shift < nodes.length; shift++) {
+    const rotated = [...nodes.slice(shift), ...nodes.slice(0, shift)];
+    assert.deepEqual(choose(rotated, { maxIPs: 3 }), want, `rotation ${shift}`);
+    assert.deepEqual(choose([...rotated].reverse(), { maxIPs: 3 }), want, `reversed rotation ${shift}`);
+  }
+});
+
+test('selection: the cap is respected whatever the number of eligible nodes', () => {
+  const nodes: N[] = [1, 2, 3, 4, 5].map((i) => ({ name: `n${i}`, ip: i, created: String(10 + i), spot: i % 2 === 0 }));
+  for (let cap = 0; cap <= 7; cap++) {
+    for (let count = 0; count <= nodes.length; count++) {
+      const got = choose(nodes.slice(0, count), { maxIPs: cap });
+      assert.equal(got.length, cap === 0 ? count : Math.min(cap, count), `cap ${cap}, ${count} eligible`);
+    }
+  }
 });
 
 test('selection: nodes outside the selector are excluded with the selector named', () => {

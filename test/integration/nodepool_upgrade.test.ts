@@ -1,0 +1,174 @@
+// A node-pool upgrade on the simulated GKE, synced by the `nodelb` CLI as a child process after
+// every step: each old node in turn is cordoned, drained (the Local Service's endpoints move),
+// then deleted with its instance and replaced by a new node with a new name and external IP.
+// After every sync no published IP belongs to a cordoned or deleted node, and the capped
+// Service changes its IPs at most once per published node replaced. Counts are printed with
+// the prefix "nodepool-upgrade:".
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunReport } from '../../functions/runtime/report.ts';
+import { sortIPs } from '../../functions/core/ip.ts';
+import { startSimulatedGke, type SimulatedGke } from '../sim/gke.ts';
+import type { WireNode, WireService } from '../sim/kube/types.ts';
+
+const CLI = fileURLToPath(new URL('../../functions/cli/main.ts', import.meta.url));
+const CLASS = 'nodelb.dev/node-ip';
+const OLD = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `gke-demo-pool-old-${i}`, ip: `203.0.113.${i}`, createdAt: `2024-12-0${i}T00:00:00Z` }));
+const NEW = OLD.map((_, i) => ({ name: `gke-demo-pool-new-${i + 1}`, ip: `198.51.100.${i + 1}`, createdAt: `2025-02-0${i + 1}T00:00:00Z` }));
+const SERVICES = ['capped', 'everywhere', 'local'] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+let sim: SimulatedGke;
+let dir: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nodelb-upgrade-'));
+  sim = await startSimulatedGke({ seed: 7 });
+  for (const n of OLD) sim.addNode({ name: n.name, zone: 'us-central1-a', externalIP: n.ip, createdAt: n.createdAt });
+  const lb = (name: string, port: number, extra: Partial<NonNullable<WireService['spec']>> = {}, annotations?: Record<string, string>) =>
+    sim.kube.addService({
+      name,
+      ...(annotations ? { annotations } : {}),
+      spec: { type: 'LoadBalancer', loadBalancerClass: CLASS, selector: { app: name }, ports: [{ port, protocol: 'TCP' }], ...extra },
+    });
+  lb('capped', 80, {}, { 'nodelb.dev/max-ips': '2' });
+  lb('everywhere', 443);
+  lb('local', 8443, { externalTrafficPolicy: 'Local' });
+});
+
+after(async () => {
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function nodelbSync(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    NODELB_SETTLE_SECONDS: '5',
+    NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
+    NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: sim.token,
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, 'sync', '--cluster', sim.clusterName, '--output', 'json'], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const published = (name: ServiceName): string[] =>
+  (sim.kube.get<WireService>('services', 'default', name)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+
+/** External IPs of the nodes that exist and are not cordoned, from the sim's GCE instances. */
+function servingIPs(): Set<string> {
+  const up = new Set(sim.kube.list<WireNode>('nodes').filter((n) => n.spec?.unschedulable !== true).map((n) => n.metadata.name));
+  const ips = sim.gce
+    .listInstances(sim.project)
+    .filter((i) => up.has(i.name ?? ''))
+    .flatMap((i) => (i.networkInterfaces ?? []).flatMap((nic) => (nic.accessConfigs ?? []).map((a) => a.natIP ?? '')));
+  return new Set(ips.filter((ip) => ip !== ''));
+}
+
+const ipOf = (node: string) => [...OLD, ...NEW].find((n) => n.name === node)?.ip ?? '';
+
+/** The Local Service's endpoints: two pods, on these nodes. */
+let endpointNodes: string[] = [];
+function placeEndpoints(nodes: string[]): void {
+  endpointNodes = nodes;
+  sim.kube.setEndpoints('default', 'local', nodes.map((nodeName, i) => ({ nodeName, podName: `local-${i}` })));
+}
+
+interface Tally {
+  syncs: number;
+  ipChanges: Record<ServiceName, number>;
+  statusWrites: Record<ServiceName, number>;
+  replacedPublished: Record<ServiceName, number>;
+}
+const tally: Tally = {
+  syncs: 0,
+  ipChanges: { capped: 0, everywhere: 0, local: 0 },
+  statusWrites: { capped: 0, everywhere: 0, local: 0 },
+  replacedPublished: { capped: 0, everywhere: 0, local: 0 },
+};
+let counting = false;
+const last: Record<ServiceName, string[]> = { capped: [], everywhere: [], local: [] };
+
+/** One CLI sync, then the invariants: converged; every published IP belongs to a node that
+ *  exists and is not cordoned; sorted; the cap; Local only where an endpoint is. */
+async function syncAndCheck(step: string): Promise<void> {
+  sim.faults.resetCalls();
+  const r = await nodelbSync();
+  assert.equal(r.code, 0, `${step}: the sync converged\n${r.stdout.slice(0, 4000)}\n${r.stderr.slice(0, 4000)}`);
+  const report = JSON.parse(r.stdout) as RunReport;
+  tally.syncs++;
+  const serving = servingIPs();
+  for (const name of SERVICES) {
+    const ips = published(name);
+    const stale = ips.filter((ip) => !serving.has(ip));
+    assert.deepEqual(stale, [], `${step}: ${name} publishes only nodes that exist and are not cordoned`);
+    assert.deepEqual(ips, sortIPs(ips), `${step}: ${name} is sorted`);
+    assert.ok(ips.length > 0, `${step}: ${name} is never left without an IP`);
+    if (name === 'capped') assert.equal(ips.length, Math.min(2, serving.size), `${step}: the cap holds and is filled`);
+    if (name === 'local') assert.deepEqual(ips, sortIPs(endpointNodes.map(ipOf).filter((ip) => serving.has(ip))), `${step}: Local follows its endpoints`);
+
+    const writes = sim.faults.calls.filter((c) => c.api === 'kube' && c.method === 'PUT' && c.path.endsWith(`/services/${name}/status`)).length;
+    const changed = ips.join(',') !== last[name].join(',');
+    const reported = (report.clusters[0]?.results ?? []).filter((x) => x.kind === 'writeStatus' && x.service === `default/${name}` && x.outcome === 'applied');
+    assert.equal(reported.length, writes, `${step}: the report lists every status write of ${name}`);
+    if (changed) assert.equal(reported.at(-1)?.change, `[${last[name].join(', ')}] → [${ips.join(', ')}]`, `${step}: the report says how ${name} changed`);
+    if (counting) {
+      tally.statusWrites[name] += writes;
+      if (changed) tally.ipChanges[name]++;
+    }
+    last[name] = ips;
+  }
+}
+
+test('node-pool upgrade through the CLI: no stale IP after any sync, one change per replaced published node', async (t) => {
+  placeEndpoints([OLD[0]!.name, OLD[3]!.name]);
+  await syncAndCheck('initial');
+  assert.deepEqual(published('capped'), ['203.0.113.1', '203.0.113.2'], 'the two oldest nodes');
+  assert.deepEqual(published('everywhere'), OLD.map((n) => n.ip));
+  assert.deepEqual(published('local'), ['203.0.113.1', '203.0.113.4']);
+  await syncAndCheck('steady');
+  counting = true;
+
+  for (const [i, old] of OLD.entries()) {
+    for (const name of SERVICES) if (last[name].includes(old.ip)) tally.replacedPublished[name]++;
+
+    sim.kube.updateNode(old.name, { unschedulable: true });
+    await syncAndCheck(`cordon ${old.name}`);
+
+    // Drain: the Local Service's pods on this node start again on the healthy node that has the
+    // fewest of them (the newest replacement first, as a scheduler spreading them would).
+    const healthy = [...NEW.slice(0, i).reverse(), ...OLD.slice(i + 1)].map((n) => n.name).filter((n) => !endpointNodes.includes(n));
+    placeEndpoints(endpointNodes.map((n) => (n === old.name ? (healthy.shift() ?? n) : n)));
+    await syncAndCheck(`drain ${old.name}`);
+
+    sim.removeNode(old.name);
+    const fresh = NEW[i]!;
+    sim.addNode({ name: fresh.name, zone: 'us-central1-a', externalIP: fresh.ip, createdAt: fresh.createdAt });
+    await syncAndCheck(`replace ${old.name} by ${fresh.name}`);
+  }
+
+  assert.deepEqual(published('everywhere'), NEW.map((n) => n.ip), 'every new node published in the end');
+  assert.equal(published('capped').length, 2);
+  assert.ok(published('capped').every((ip) => ip.startsWith('198.51.100.')));
+
+  for (const name of SERVICES) {
+    t.diagnostic(
+      `nodepool-upgrade: ${name}: ${tally.ipChanges[name]} IP change(s), ${tally.statusWrites[name]} status write(s), ` +
+        `${tally.replacedPublished[name]} published node(s) replaced, over ${OLD.length} nodes replaced and ${tally.syncs} syncs`,
+    );
+  }
+  assert.ok(tally.ipChanges.capped <= tally.replacedPublished.capped, 'capped: at most one IP change per replaced published node');
+  assert.equal(tally.statusWrites.capped, tally.ipChanges.capped, 'capped: no status write without an IP change');
+  // Uncapped: a node leaves at its cordon and its replacement joins: two changes per node.
+  assert.ok(tally.ipChanges.everywhere <= 2 * OLD.length);
+});
