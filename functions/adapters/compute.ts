@@ -1,9 +1,10 @@
 // ComputeApi as a lean REST client: aggregated instance list and firewall list (all pages),
 // firewall insert/patch/delete with a caller-kept requestId, then a wait on the global operation
 // until DONE. Typed with @google-cloud/compute's published types only (type import). Does I/O.
+import { randomUUID } from 'node:crypto';
 import type { protos } from '@google-cloud/compute';
 import { ApiError } from '../runtime/errors.ts';
-import { systemClock, type Clock } from '../runtime/clock.ts';
+import { systemClock, type Clock, type Deadline } from '../runtime/clock.ts';
 import type { ComputeApi, Firewall, Instance } from './apis.ts';
 import type { TokenSource } from './auth.ts';
 import type { CallCounter } from './calls.ts';
@@ -22,6 +23,9 @@ export interface ComputeApiOptions {
   /** Give up waiting on one operation after this long (a retryable error: the requestId makes
    *  the retry pick up the same operation). */
   operationTimeoutMs?: number;
+  /** The sync's deadline: an operation still running then is left to finish on its own (its
+   *  requestId and the next sync's list make that safe) rather than holding the sync past it. */
+  deadline?: Deadline;
   fetch?: typeof fetch;
 }
 
@@ -33,6 +37,14 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
   const clock = opts.clock ?? systemClock;
   const operationTimeoutMs = opts.operationTimeoutMs ?? 300_000;
   const p = (project: string) => `/projects/${encodeURIComponent(project)}`;
+  /** requestIds whose operation ended in an error, and the id that replaces each: GCE answers a
+   *  repeat of such an id with the same failed operation, so a retry has to be a new request. */
+  const spent = new Map<string, string>();
+  const currentId = (id: string): string => {
+    let cur = id;
+    for (let next = spent.get(cur); next !== undefined; next = spent.get(cur)) cur = next;
+    return cur;
+  };
 
   return {
     async listInstances(project, filter) {
@@ -132,11 +144,12 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
     doneCode?: string,
   ): Promise<void> {
     let op: Operation;
+    const requestId = currentId(req.requestId);
     try {
       op = await rest.request<Operation>({
         method: req.method,
         path: req.path,
-        query: { requestId: req.requestId },
+        query: { requestId },
         body: req.body,
         write: true,
         op: call.op,
@@ -149,13 +162,24 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
     const done = await waitForOperation(rest, call, op);
     const code = done.error?.errors?.[0]?.code;
     if (!done.error?.errors?.length || (doneCode !== undefined && code === doneCode)) return;
+    spent.set(requestId, randomUUID());
     throw operationError(done, call);
   }
 
   async function waitForOperation(client: RestClient, call: ComputeOp, first: Operation): Promise<Operation> {
     const started = clock.now();
     let op = first;
+    const pending = (cause?: unknown) =>
+      new ApiError({
+        api: 'compute',
+        op: call.op,
+        reason: 'OPERATION_PENDING',
+        message: `${call.op}: operation ${op.name ?? ''} still ${String(op.status)} at the sync's deadline; the next sync sees how it ended`,
+        retryable: true,
+        cause,
+      });
     while (op.status !== 'DONE') {
+      if (opts.deadline?.expired()) throw pending();
       if (clock.now() - started > operationTimeoutMs)
         throw new ApiError({
           api: 'compute',
@@ -165,15 +189,20 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
           retryable: true,
         });
       const asked = clock.now();
-      op = await client.request<Operation>({
-        method: 'POST',
-        path: `/projects/${encodeURIComponent(call.project)}/global/operations/${encodeURIComponent(op.name ?? '')}/wait`,
-        write: false,
-        op: `${call.op} (wait)`,
-        // The server holds a wait for up to about two minutes.
-        timeoutMs: 150_000,
-        classify: (f) => computeError(f, { ...call, permissions: ['compute.globalOperations.get'], byHand: undefined }),
-      });
+      try {
+        op = await client.request<Operation>({
+          method: 'POST',
+          path: `/projects/${encodeURIComponent(call.project)}/global/operations/${encodeURIComponent(op.name ?? '')}/wait`,
+          write: false,
+          op: `${call.op} (wait)`,
+          // The server holds a wait for up to about two minutes; we hold it no longer than the budget.
+          timeoutMs: Math.max(1, Math.min(150_000, opts.deadline?.remaining() ?? Infinity)),
+          classify: (f) => computeError(f, { ...call, permissions: ['compute.globalOperations.get'], byHand: undefined }),
+        });
+      } catch (e) {
+        if (opts.deadline?.expired()) throw pending(e);
+        throw e;
+      }
       // wait may answer early; a quick non-DONE answer should not turn into a busy loop.
       if (op.status !== 'DONE' && clock.now() - asked < 500) await clock.sleep(500);
     }

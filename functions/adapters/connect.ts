@@ -4,7 +4,7 @@
 import type { Cluster as KubeCluster } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
 import { ApiError } from '../runtime/errors.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock, Deadline } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Cluster, ComputeApi, ContainerApi, KubeApi } from './apis.ts';
 import { createTokenSource, GOOGLE_USER, googleAuthenticator, type TokenSource } from './auth.ts';
@@ -40,6 +40,8 @@ export interface ConnectDeps {
   clock?: Clock;
   fetch?: typeof fetch;
   container?: ContainerApi; // injected in tests
+  kubeRequestTimeoutMs?: number; // default: the adapter's (60 s)
+  deadline?: Deadline; // the sync's: Compute operation waits end there
 }
 
 type ConnectConfig = Pick<Config, 'accessToken' | 'computeEndpoint' | 'containerEndpoint' | 'endpoint'>;
@@ -52,7 +54,7 @@ export async function connectCluster(target: ClusterTarget, config: ConnectConfi
     import('./kube.ts'),
     import('./compute.ts'),
   ]);
-  const compute = createComputeApi({ baseUrl: config.computeEndpoint, tokens, counter, clock: deps.clock, fetch: deps.fetch });
+  const compute = createComputeApi({ baseUrl: config.computeEndpoint, tokens, counter, clock: deps.clock, fetch: deps.fetch, deadline: deps.deadline });
   const kc = new k8s.KubeConfig();
   let info: ClusterInfo;
 
@@ -88,7 +90,7 @@ export async function connectCluster(target: ClusterTarget, config: ConnectConfi
     autopilot: info.autopilot,
     tokenSource: tokens.kind,
   });
-  return { kube: createKubeApi(kc, { counter }), compute, info, counter };
+  return { kube: createKubeApi(kc, { counter, requestTimeoutMs: deps.kubeRequestTimeoutMs }), compute, info, counter };
 }
 
 interface ChosenEndpoint {

@@ -17,22 +17,24 @@ import {
   type KubeConfig,
   type V1DaemonSet,
   type V1ListMeta,
-  type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
 import type { KubeApi } from './apis.ts';
 import type { CallCounter } from './calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
-import { toProxyPodView } from './kube_views.ts';
+import { listPodPages } from './pod_pages.ts';
 
 export interface KubeApiOptions {
   counter: CallCounter;
   pageSize?: number; // default 500
+  /** Per request (each page of a list): a hung API server becomes a retryable timeout instead
+   *  of a sync that waits until the function is killed. Default 60 s, as for Compute. */
+  requestTimeoutMs?: number;
 }
 
 export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
   const server = kc.getCurrentCluster()?.server ?? 'the Kubernetes API';
-  const auth = connectionReusingAuth(kc);
+  const auth = connectionReusingAuth(kc, opts.requestTimeoutMs ?? 60_000);
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration<Record<string, never>>(server, {}),
     authMethods: { default: auth },
@@ -72,19 +74,24 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
   const same = <T>(x: T) => x;
 
   // Proxy pods can number Services × nodes (a million in the benchmark). client-node's typed
-  // deserialisation costs about 4× the JSON.parse of a page, so this one list is fetched raw
-  // (same auth, TLS and errors) and folded from plain JSON; the fields read are the same.
+  // deserialisation costs about 4× the JSON.parse of a page, and JSON.parse itself builds ~100
+  // objects per pod only to keep four fields; so this one list is fetched raw (same auth, TLS
+  // and errors) and streamed through a parser that reads just those fields (pod_pages.ts).
   const http = new IsomorphicFetchHttpLibrary();
   const rawServer = new ServerConfiguration<Record<string, never>>(server, {});
-  async function rawPage<T>(path: string, query: Record<string, string | undefined>): Promise<{ items: T[]; metadata?: { continue?: string } }> {
+  async function rawStream(path: string, query: Record<string, string | undefined>, signal: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
     const ctx = rawServer.makeRequestContext(path, HttpMethod.GET);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) ctx.setQueryParam(k, v);
     ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept-Encoding', 'identity');
     await auth.applySecurityAuthentication(ctx);
+    const own = ctx.getSignal();
+    ctx.setSignal(own ? AbortSignal.any([own, signal]) : signal);
     const res = await http.send(ctx).toPromise();
-    const text = await res.body.text();
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) throw new ApiException(res.httpStatusCode, 'list', text, res.headers);
-    return JSON.parse(text) as { items: T[]; metadata?: { continue?: string } };
+    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) throw new ApiException(res.httpStatusCode, 'list', await res.body.text(), res.headers);
+    const body = res.body.stream();
+    if (!body) throw new ApiException(res.httpStatusCode, 'list', 'an answer without a body', res.headers);
+    return body;
   }
 
   return {
@@ -99,19 +106,15 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
         (c) => apps.listNamespacedDaemonSet({ namespace, labelSelector, limit, _continue: c }),
         same,
       ),
-    listProxyPods: (namespace, labelSelector) =>
-      listAll(
-        { op: `list pods in ${namespace}`, verb: 'list', resource: 'pods', namespace },
-        async (c) => {
-          const page = await rawPage<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {
-            labelSelector,
-            limit: String(limit),
-            continue: c,
-          });
-          return { items: page.items ?? [], metadata: { _continue: page.metadata?.continue } };
-        },
-        toProxyPodView,
-      ),
+    async listProxyPods(namespace, labelSelector) {
+      const op = { op: `list pods in ${namespace}`, verb: 'list', resource: 'pods', namespace };
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+      try {
+        return await listPodPages((c, signal) => call(op, false, () => rawStream(path, { labelSelector, limit: String(limit), continue: c }, signal)));
+      } catch (e) {
+        throw kubeError(e, op, server); // a body cut short or a reset mid-page: retryable
+      }
+    },
     listEndpointSlices: () =>
       listAll(
         { op: 'list endpointslices', verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io' },
@@ -205,13 +208,15 @@ function ids(obj: { metadata?: { namespace?: string; name?: string } }): { names
  *  instead of thousands over a real network when a million proxy pods are paged. The token is
  *  still applied per request. Exec credential plugins may rotate client certificates, so their
  *  users keep client-node's per-request agents. */
-function connectionReusingAuth(kc: KubeConfig): SecurityAuthentication {
+function connectionReusingAuth(kc: KubeConfig, timeoutMs: number): SecurityAuthentication {
   const reuse = kc.getCurrentUser()?.exec === undefined;
   let dispatcher: ReturnType<RequestContext['getDispatcher']>;
   return {
     getName: () => 'nodelb kubeconfig authentication',
     async applySecurityAuthentication(ctx: RequestContext) {
       await kc.applySecurityAuthentication(ctx);
+      // The one hook every request passes (typed calls and raw pod pages alike): its deadline.
+      ctx.setSignal(AbortSignal.timeout(timeoutMs));
       const fresh = ctx.getDispatcher();
       if (!reuse || fresh === undefined) return;
       dispatcher ??= fresh;

@@ -87,6 +87,12 @@ export async function observe(
     );
     if (local.size === 0) return [];
     const slices = await read('endpointslices', () => kube.listEndpointSlices());
+    // Every Service with a selector has slices: none at all while Local Services publish IPs is
+    // a broken answer, and believing it would withdraw every one of their IPs.
+    const publishing = (services ?? []).filter(
+      (s) => local.has(`${s.metadata?.namespace}/${s.metadata?.name}`) && (s.status?.loadBalancer?.ingress ?? []).length > 0,
+    ).length;
+    if (slices && slices.length === 0 && publishing > 0) distrust('endpointslices', `suspicious: no EndpointSlices at all while ${publishing} externalTrafficPolicy: Local Service(s) publish IPs`);
     return slices ? toEndpointsViews(slices, local) : [];
   });
 
@@ -209,6 +215,9 @@ function markSuspiciousEmpties(
   const scheduledPods = (r.podsRaw ?? []).filter((p) => p.nodeName).length;
   if (r.nodesRaw && r.nodesRaw.length === 0 && scheduledPods > 0) mark('nodes', `no nodes while ${scheduledPods} proxy pods are scheduled`);
   if (r.daemonSetsRaw && r.daemonSetsRaw.length === 0 && (r.podsRaw ?? []).length > 0) mark('daemonsets', 'no DaemonSets while proxy pods exist');
+  // Without this, an empty pod list reads as "no proxy is Ready anywhere": every IP withdrawn.
+  const reportedPods = (r.daemonSetsRaw ?? []).reduce<number>((n, ds) => n + ((ds as V1DaemonSet).status?.currentNumberScheduled ?? 0), 0);
+  if (r.podsRaw && r.podsRaw.length === 0 && reportedPods > 0) mark('pods', `no proxy pods while the DaemonSets report ${reportedPods} scheduled`);
   const gceNodes = r.nodes.filter((n) => (n.providerID ?? '').startsWith('gce://')).length;
   if (r.instances && r.instances.length === 0 && gceNodes > 0) mark('instances', `no GCE instances while ${gceNodes} nodes are GCE instances`);
   if (r.servicesRaw && r.daemonSetsRaw && r.daemonSetsRaw.length > 0 && has('namespaces')) {

@@ -20,6 +20,7 @@ import type { Logger } from './log.ts';
 import { observe } from './observe.ts';
 import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
+import { failureEvents } from './failure_events.ts';
 import { DEFAULT_RETRY, retrying, type RetryPolicy } from './retry.ts';
 
 export interface SyncOptions {
@@ -35,6 +36,7 @@ export interface SyncOptions {
   retry?: Partial<Pick<RetryPolicy, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
   connect?: typeof connectCluster;
   settlePollMs?: number; // default 1000
+  kubeRequestTimeoutMs?: number; // per Kubernetes request (default 60 s)
 }
 
 export function targetName(t: ClusterTarget): string {
@@ -85,7 +87,7 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       target.kind === 'gke'
         ? retrying(createContainerApi({ baseUrl: config.containerEndpoint, tokens, counter, fetch: opts.fetch }), 'container', policy)
         : undefined;
-    conn = await (opts.connect ?? connectCluster)(target, config, log, { tokens, counter, clock, fetch: opts.fetch, container });
+    conn = await (opts.connect ?? connectCluster)(target, config, log, { tokens, counter, clock, fetch: opts.fetch, container, kubeRequestTimeoutMs: opts.kubeRequestTimeoutMs, deadline });
     clusterName = conn.info.name;
   } catch (e) {
     log.error('sync.connect_failed', `cannot connect to ${clusterName}: ${describeError(e)}`, { error: e });
@@ -202,6 +204,12 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       logger: roundLog,
       dryRun,
     });
+    // A Service whose action failed for good is told so (and the next Events of the round).
+    const warnings = dryRun ? [] : failureEvents(toApply, results, (uid) => observation.rawServices.has(uid));
+    if (warnings.length > 0) {
+      const warned = await applyActions(warnings, { kube, compute, rawServices: observation.rawServices, daemonSets: snapshot.daemonSets, config, clock, deadline, logger: roundLog, dryRun });
+      results.push(...warned);
+    }
     for (const r of results) allResults.push({ ...r, round: n });
     for (const r of results) if (r.outcome === 'failed' && isPermissionFix(r.fix)) addPermission(r);
     toApply.forEach((a, i) => {

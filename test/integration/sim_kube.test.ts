@@ -10,6 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { startKubeSim, type KubeSim } from '../sim/kube.ts';
 import { startSimulatedGke } from '../sim/gke.ts';
 import { seedWorld } from '../sim/scenario.ts';
+import { RESOURCES } from '../sim/kube/resources.ts';
 
 interface Clients {
   core: k8s.CoreV1Api;
@@ -33,6 +34,7 @@ async function withSim(fn: (sim: KubeSim, c: Clients) => Promise<void>, opts: Pa
   // These tests count the Services they make; the API server's own default/kubernetes would
   // only get in the way.
   sim.control.deleteService('default', 'kubernetes');
+  sim.api.delete(RESOURCES.endpointslices, 'default', 'kubernetes', undefined);
   try {
     await fn(sim, clients(sim.url, sim.caData, sim.token));
   } finally {

@@ -7,6 +7,8 @@ import { SimClock } from './kube/clock.ts';
 import { KubeControl } from './kube/control.ts';
 import { startKubeServer } from './kube/server.ts';
 import { testTls } from './kube/tls.ts';
+import { RESOURCES } from './kube/resources.ts';
+import type { WireObject } from './kube/types.ts';
 
 export type { NodeSpec, ServiceSpecInput, EndpointInput } from './kube/control.ts';
 export { KubeControl } from './kube/control.ts';
@@ -62,9 +64,17 @@ export async function startKubeSim(opts: KubeSimOptions = {}): Promise<KubeSim> 
   const control = new KubeControl(api);
   for (const ns of opts.namespaces ?? DEFAULT_NAMESPACES) control.addNamespace(ns.name, ns.labels);
   // Every real cluster has default/kubernetes (the API server keeps it), so a real Service list
-  // is never empty; nodelb treats an empty list as suspicious.
-  if (control.get('namespaces', undefined, 'default'))
+  // and EndpointSlice list is never empty; nodelb treats an empty list as suspicious.
+  if (control.get('namespaces', undefined, 'default')) {
     control.addService({ namespace: 'default', name: 'kubernetes', spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }] } });
+    // The control plane's endpoint is not a Pod and has no nodeName, unlike setEndpoints' ones.
+    api.create(RESOURCES.endpointslices, 'default', {
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.0.0.2'], conditions: { ready: true } }],
+      ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+    } as unknown as WireObject);
+  }
   const server = await startKubeServer({ api, faults, token, latencyMs: opts.latencyMs, port: opts.port });
   const tls = testTls();
   const clusterUid = control.get('namespaces', undefined, 'kube-system')?.metadata.uid ?? '';

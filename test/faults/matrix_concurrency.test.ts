@@ -1,0 +1,259 @@
+// Fault-injection matrix (reliability.md §6), crashes, overlap and delivery: 13 a sync killed
+// after its k-th write for every k, 14 two (and three) syncs of one cluster at once, 15 duplicate
+// and stale deliveries through the event handler, 30 an event storm, 31 the time budget. Each
+// row ends with the invariants I1–I5.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { startFaultWorld, problems, allowedOf, type FaultWorld } from './harness.ts';
+import { mulberry32 } from './prng.ts';
+import { tally, writeTally } from './tally.ts';
+import type { CallRecord } from '../sim/faults.ts';
+import { nodeNameFor } from '../sim/scenario.ts';
+import { loadEnvelope, loadLogEntry, pubsubEnvelope, retargetGce, type LogEntryFixture, type PubSubEnvelope } from '../fixtures/events.ts';
+import { nodelbEvent } from '../../functions/handlers/cloud_event.ts';
+
+type T = { after(fn: () => Promise<void>): void };
+
+/** What a converged world looks like, to compare a repaired one with the reference. */
+function fingerprint(w: FaultWorld): string {
+  const services = ['a', 'b', 'c', 'gone'].map((n) => `${n}=${w.ingress(n).join(',')}|${w.condition(n)?.reason ?? '-'}`);
+  const rules = w.ourRules().map((r) => `${r.name}:${allowedOf(r)}:${(r.sourceRanges ?? []).join(',')}`);
+  return JSON.stringify({ ds: w.ourDaemonSets(), rules, services });
+}
+
+/** A converged world, then changes that need every kind of write: a Service deleted (DaemonSet
+ *  and rule deletions), one added (creations, status, Events), one changed (DaemonSet update,
+ *  rule patch), a node's IP changed (status of every Service). */
+async function worldNeedingEveryWrite(t: T): Promise<FaultWorld> {
+  const w = await startFaultWorld({ nodes: 3, seed: 13 });
+  t.after(() => w.close());
+  w.addService({ name: 'a', ports: [80] });
+  w.addService({ name: 'b', ports: [81] });
+  w.addService({ name: 'gone', ports: [82] });
+  await w.converge();
+  w.sim.kube.deleteService('default', 'gone');
+  w.addService({ name: 'c', ports: [83] });
+  w.sim.kube.updateService('default', 'b', (svc) => {
+    (svc.spec as { ports: unknown[] }).ports.push({ name: 'alt', port: 8081, protocol: 'TCP', targetPort: 8081 });
+  });
+  w.sim.setExternalIP('node-1', '198.51.100.11');
+  return w;
+}
+
+const FAST_RETRY = { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } };
+
+test('row 13: crash after the k-th write, k = 1..N — the next sync repairs completely: no orphan rule or DaemonSet, no duplicate, no stale status', async (t) => {
+  tally.scenario('row 13');
+  const reference = await worldNeedingEveryWrite(t);
+  const full = await reference.sync();
+  assert.equal(full.report.converged, true, problems(full.report));
+  const n = full.writes;
+  const want = fingerprint(reference);
+  assert.ok(n >= 10, `the scenario exercises many writes (${n})`);
+  t.diagnostic(`a full repair takes ${n} writes: ${full.calls.filter((c) => c.write).map((c) => `${c.method} ${c.path.replace(/^.*\/(daemonsets|firewalls|services|events)/, '$1')}`).join(' | ')}`);
+  for (let k = 1; k < n; k++) {
+    const w = await worldNeedingEveryWrite(t);
+    const foreign = w.foreign();
+    w.sim.faults.crashAfterWrites(k);
+    const crashed = await w.sync({ options: FAST_RETRY });
+    assert.equal(w.sim.faults.crashed, true, `k=${k}: the crash happened`);
+    assert.equal(crashed.report.converged, false, `k=${k}`);
+    w.sim.faults.clear();
+    const repair = await w.converge(2);
+    assert.equal(fingerprint(w), want, `k=${k}: repaired to the same state as an uninterrupted sync (${repair.syncs} sync(s))`);
+    await w.assertInvariants(foreign);
+  }
+});
+
+/** Status writes that landed (200), per Service, in these calls. */
+function statusWrites(calls: readonly CallRecord[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of calls) {
+    const m = /\/namespaces\/([^/]+)\/services\/([^/]+)\/status$/.exec(c.path);
+    if (m && c.write && c.status === 200) out.set(`${m[1]}/${m[2]}`, (out.get(`${m[1]}/${m[2]}`) ?? 0) + 1);
+  }
+  return out;
+}
+
+test('row 14: concurrent syncs of one cluster, several interleavings — converge, no duplicate rule or DaemonSet, no flapping, 409s taken as success', async (t) => {
+  tally.scenario('row 14');
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const rng = mulberry32(seed);
+    const w = await worldNeedingEveryWrite(t);
+    const foreign = w.foreign();
+    // Random delays shift one run against the other: reads, writes, operations.
+    for (let i = rng.int(3, 7); i > 0; i--) {
+      w.sim.faults.add({
+        api: rng.pick(['kube', 'kube', 'compute'] as const),
+        method: rng.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+        delayMs: rng.int(1, 60),
+        after: rng.int(0, 6),
+        times: rng.int(1, 3),
+      });
+    }
+    const parallel = seed === 8 ? 3 : 2;
+    const mark = w.sim.faults.calls.length;
+    const runs = await Promise.all(Array.from({ length: parallel }, () => w.sync()));
+    w.sim.faults.clear();
+    for (const r of runs) assert.ok(!r.report.errors.some((e) => e.stage === 'plan'), problems(r.report));
+    const after = await w.converge(3);
+    // Bounded status writes: round 1 and round 2 of each run, at most, and nothing to redo.
+    for (const [svc, count] of statusWrites(w.sim.faults.calls.slice(mark))) {
+      assert.ok(count <= 2 * parallel + 1, `seed ${seed}: ${svc} status written ${count} times`);
+    }
+    assert.equal(after.syncs, 1, `seed ${seed}: the first fault-free sync after the overlap converges`);
+    const conflicts = w.sim.faults.calls.slice(mark).filter((c) => c.status === 409).length;
+    t.diagnostic(`seed ${seed}: ${parallel} runs, ${conflicts} conflict(s), ${runs.map((r) => (r.report.ok ? 'ok' : 'failed')).join('/')}`);
+    await w.assertInvariants(foreign);
+  }
+});
+
+// ---- the event handler ---------------------------------------------------------------------
+
+/** The function's environment, pointed at this world (the handler reads it per call). */
+function useFunctionEnv(w: FaultWorld): void {
+  for (const k of Object.keys(process.env)) if (k.startsWith('NODELB_') || k === 'GOOGLE_OAUTH_ACCESS_TOKEN') delete process.env[k];
+  Object.assign(process.env, {
+    NODELB_CLUSTERS: w.sim.clusterName,
+    NODELB_CONTAINER_ENDPOINT: w.sim.containerEndpoint,
+    NODELB_COMPUTE_ENDPOINT: w.sim.computeEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: w.sim.token,
+    NODELB_SETTLE_SECONDS: '2',
+    NODELB_LOG_LEVEL: 'ERROR',
+  });
+}
+
+let eventIds = 0;
+function cloudEvent(envelope: PubSubEnvelope, opts: { id?: string; time?: string } = {}): CloudEvent<unknown> {
+  return {
+    specversion: '1.0',
+    id: opts.id ?? `evt-${++eventIds}`,
+    type: 'google.cloud.pubsub.topic.v1.messagePublished',
+    source: '//pubsub.googleapis.com/projects/demo-project/topics/nodelb',
+    time: opts.time ?? new Date().toISOString(),
+    data: envelope,
+  };
+}
+
+async function gkeNamedWorld(t: T, nodes: number): Promise<FaultWorld> {
+  const w = await startFaultWorld({ nodes: 0, seed: 15 });
+  t.after(() => w.close());
+  const zones = ['a', 'b', 'c'].map((z) => `${w.sim.location}-${z}`);
+  for (let i = 0; i < nodes; i++) {
+    const zone = zones[i % zones.length]!;
+    w.addNode({ name: nodeNameFor(w.sim.cluster, zone, i), zone, externalIP: `203.0.113.${i + 1}` });
+  }
+  useFunctionEnv(w);
+  return w;
+}
+
+function gceEvent(w: FaultWorld, fixture: LogEntryFixture, node: string): PubSubEnvelope {
+  const zone = w.sim.kube.get<{ metadata: { labels?: Record<string, string> } }>('nodes', undefined, node)?.metadata.labels?.['topology.kubernetes.io/zone'] ?? '';
+  return pubsubEnvelope(retargetGce(loadLogEntry(fixture), { project: w.sim.project, zone, instance: node }));
+}
+
+test('row 15: duplicate delivery — the same Scheduler message and the same GCE event twice: the second is a no-op; a replayed old event is ignored', async (t) => {
+  tally.scenario('row 15');
+  const w = await gkeNamedWorld(t, 3);
+  w.addService({ name: 'web', ports: [80] });
+  const foreign = w.foreign();
+  const schedule = loadEnvelope('scheduler');
+  await nodelbEvent(cloudEvent(schedule, { id: 'sched-1' }));
+  assert.equal(w.ingress('web').length, 3);
+  let mark = w.sim.faults.calls.length;
+  await nodelbEvent(cloudEvent(schedule, { id: 'sched-1' }));
+  const again = w.sim.faults.calls.slice(mark);
+  assert.ok(again.length > 0, 'the redelivery re-read the world');
+  assert.equal(again.filter((c) => c.write).length, 0, 'and wrote nothing');
+
+  const insert = gceEvent(w, 'gce-insert-by-gke', w.nodes[1]!);
+  for (let i = 0; i < 2; i++) {
+    mark = w.sim.faults.calls.length;
+    await nodelbEvent(cloudEvent(insert, { id: 'gce-1' }));
+    assert.equal(w.sim.faults.calls.slice(mark).filter((c) => c.write).length, 0, `delivery ${i + 1} of an event about nothing new`);
+  }
+  // A preemption reported an hour ago and delivered again now: acknowledged, no sync at all.
+  mark = w.sim.faults.calls.length;
+  await nodelbEvent(cloudEvent(gceEvent(w, 'gce-preempted', w.nodes[0]!), { id: 'old-1', time: new Date(Date.now() - 3_600_000).toISOString() }));
+  assert.equal(w.sim.faults.calls.length, mark, 'a stale event causes no call');
+  assert.equal(w.ingress('web').length, 3, 'and removes nothing');
+  await w.assertInvariants(foreign);
+});
+
+test('row 30: event storm — 200 instance events, 8 at a time, during node changes: each a full sync, writes bounded, duplicates no-ops, converged at the end', async (t) => {
+  tally.scenario('row 30');
+  const w = await gkeNamedWorld(t, 4);
+  const services = ['web', 'api', 'dns'];
+  for (const [i, name] of services.entries()) w.addService({ name, ports: [8000 + i] });
+  await w.converge();
+  const foreign = w.foreign();
+  const rng = mulberry32(30);
+  const fixtures: LogEntryFixture[] = ['gce-insert-by-gke', 'gce-add-access-config', 'gce-repair-recreate'];
+  const total = 200;
+  const wave = 8;
+  let changes = 0;
+  let failedDeliveries = 0;
+  const mark = w.sim.faults.calls.length;
+  for (let sent = 0; sent < total; sent += wave) {
+    if (sent % 40 === 0 && sent > 0) {
+      // What a surge upgrade does: a node's address changes while the events pour in.
+      const node = rng.pick(w.nodes);
+      w.sim.setExternalIP(node, `198.51.100.${100 + changes}`);
+      changes++;
+    }
+    const batch = Array.from({ length: wave }, (_, i) => {
+      // Every fourth event is a redelivery of the one before it (same id, same payload).
+      const envelope = gceEvent(w, rng.pick(fixtures), rng.pick(w.nodes));
+      return cloudEvent(envelope, { id: `storm-${sent + i - (i % 4 === 3 ? 1 : 0)}` });
+    });
+    const outcomes = await Promise.allSettled(batch.map((e) => nodelbEvent(e)));
+    failedDeliveries += outcomes.filter((o) => o.status === 'rejected').length;
+  }
+  const stormCalls = w.sim.faults.calls.slice(mark);
+  const landed = statusWrites(stormCalls);
+  for (const name of services) {
+    const n = landed.get(`default/${name}`) ?? 0;
+    // One status change per address change; overlap may add a few, never one per event.
+    assert.ok(n >= changes && n <= changes * 2 + 2, `${name}: status written ${n} times for ${changes} changes in ${total} events`);
+  }
+  const writes = stormCalls.filter((c) => c.write).length;
+  const bound = changes * services.length * 2 * (wave + 1);
+  assert.ok(writes <= bound, `${writes} writes for ${changes} changes (bound ${bound})`);
+  t.diagnostic(`${total} events, ${changes} node changes, ${writes} writes, ${stormCalls.filter((c) => c.status === 409).length} conflicts, ${failedDeliveries} deliveries asked for a retry`);
+  assert.ok(failedDeliveries <= total / 10, `${failedDeliveries} deliveries would be redelivered`);
+  // Quiet again: one more event is a no-op, and the world is converged.
+  const quiet = w.sim.faults.calls.length;
+  await nodelbEvent(cloudEvent(gceEvent(w, 'gce-insert-by-gke', w.nodes[0]!)));
+  assert.equal(w.sim.faults.calls.slice(quiet).filter((c) => c.write).length, 0);
+  await w.assertInvariants(foreign);
+});
+
+test('row 31: time budget — slow APIs and a small budget: the sync stops at the deadline, what it did is safe, the next run completes', async (t) => {
+  tally.scenario('row 31');
+  const w = await startFaultWorld({ nodes: 3, seed: 31, latency: { kubeMs: 25, computeMs: 25, operationMs: 1_000 } });
+  t.after(() => w.close());
+  for (let i = 0; i < 16; i++) w.addService({ name: `s-${i}`, ports: [9000 + i] });
+  const foreign = w.foreign();
+  const budgetMs = 700;
+  const run = await w.sync({ config: { timeBudgetMs: budgetMs, concurrency: 4 } });
+  assert.equal(run.report.converged, false);
+  assert.ok(run.report.durationMs < budgetMs + 1_000, `stopped near the deadline: ${run.report.durationMs} ms for a ${budgetMs} ms budget`);
+  const skipped = run.report.results.filter((r) => r.outcome === 'skipped' && /time budget/.test(r.detail ?? ''));
+  assert.ok(skipped.length > 0, problems(run.report));
+  assert.ok(run.log.some((e) => /time budget|no time left|deadline/.test(e.message)), 'the log says why it stopped');
+  // What was done is safe: nothing orphaned, nothing denied, no wrong IP (I1 is for the end).
+  const { checkOwnership, checkDeniedPorts, checkStatusIPs, checkForeignUntouched } = await import('./invariants.ts');
+  assert.deepEqual([...checkOwnership(w.sim, w.config), ...checkDeniedPorts(w.sim, w.config), ...checkStatusIPs(w.sim, w.config), ...checkForeignUntouched(w.sim, w.config, foreign)], []);
+  await w.sim.gce.settle();
+  const rest = await w.converge(3);
+  t.diagnostic(`first run: ${run.report.durationMs} ms, ${skipped.length} actions left for later; then ${rest.syncs} sync(s) to converge`);
+  assert.equal(w.ourRules().length, 16);
+  assert.equal(w.ourDaemonSets().length, 16);
+  await w.assertInvariants(foreign);
+});
+
+test('tally: crash, overlap and delivery rows', () => {
+  assert.equal(tally.current.scenarios.length, 5);
+  writeTally(import.meta.url);
+});
