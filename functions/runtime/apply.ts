@@ -111,7 +111,9 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
     };
     const finish = (r: Omit<ActionResult, 'kind' | 'target' | 'reason' | 'durationMs'>): ActionResult => {
       const result: ActionResult = { ...base, ...r, durationMs: ctx.clock.now() - started };
-      const fields = { kind: result.kind, target: result.target, outcome: result.outcome, durationMs: result.durationMs, change: result.change, detail: result.detail, fix: result.fix, retryable: result.retryable };
+      // service and error are fields of their own so log-based metrics and Logs Explorer queries
+      // can filter on them without a regex over the message.
+      const fields = { kind: result.kind, target: result.target, service: result.service, outcome: result.outcome, durationMs: result.durationMs, change: result.change, detail: result.detail, error: result.error, fix: result.fix, retryable: result.retryable };
       if (r.outcome === 'failed') ctx.logger.warn('action.failed', `${result.kind} ${result.target} failed: ${result.error}`, fields);
       else if (r.outcome === 'skipped') ctx.logger.info('action.skipped', `${result.kind} ${result.target} skipped: ${result.detail}`, fields);
       else if (r.outcome === 'dry-run') ctx.logger.info('action.planned', `would ${result.kind} ${result.target}: ${result.reason}`, fields);

@@ -147,8 +147,11 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   for (const r of allResults) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
   (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${ok ? (converged ? 'converged' : 'done, not yet converged') : 'failed'} in ${report.durationMs} ms`, {
     ok,
+    outcome: ok ? 'ok' : 'failed',
     converged,
     retryable,
+    dryRun,
+    heldBack: report.plan.heldBack,
     rounds,
     outcomes,
     reads: report.calls.reads,
@@ -271,7 +274,7 @@ export async function syncAll(targets: readonly ClusterTarget[], config: Config,
           return await syncCluster(t, config, { ...opts, tokens, runId: undefined });
         } catch (e) {
           // syncCluster reports its own failures; this is the last line against a bug.
-          opts.logger.error('sync.crashed', `sync of ${targetName(t)} crashed: ${describeError(e)}`, { error: e, cluster: targetName(t) });
+          opts.logger.error('sync.crashed', `sync of ${targetName(t)} crashed: ${describeError(e)}`, { error: e, cluster: targetName(t), ok: false, outcome: 'failed' });
           return crashedReport(t, opts, config, e);
         }
       }),

@@ -1,5 +1,5 @@
 // The logs-based metrics, the alert's documented queries and the Logs Explorer queries of
-// .notes/logs-queries.md, run over the lines real syncs write against the simulated GKE (a
+// infra/logs-queries.md, run over the lines real syncs write against the simulated GKE (a
 // converging sync, a refused firewall write, a failed read, a crash) as Cloud Run would store them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { captureSink, createLogger, type LogEntry, type LogSink } from '../../fu
 import { syncAll } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 
-const NOTES = new URL('../../.notes/logs-queries.md', import.meta.url);
+const NOTES = new URL('../../infra/logs-queries.md', import.meta.url);
 const EXAMPLE_CLUSTER = 'projects/my-project/locations/us-central1/clusters/prod';
 
 let w: World;
@@ -163,7 +163,7 @@ function notesBlocks(): { lang: string; query: string }[] {
   return [...md.matchAll(/^```(logging[\w-]*)\n([^]*?)^```$/gm)].map((m) => ({ lang: m[1]!, query: m[2]!.trim() }));
 }
 
-test('every query in .notes/logs-queries.md parses, and each one on nodelb’s logs finds lines of these syncs', () => {
+test('every query in infra/logs-queries.md parses, and each one on nodelb’s logs finds lines of these syncs', () => {
   const blocks = notesBlocks();
   assert.ok(blocks.length >= 6, `${blocks.length} queries`);
   for (const b of blocks) parseQuery(b.query);

@@ -320,7 +320,7 @@ test('every event a metric, the alert or a documented query names is one the cod
   const names = emittedEvents();
   const sources: [string, string][] = [
     ['monitoring.tf', readFileSync(new URL('monitoring.tf', TF_DIR), 'utf8')],
-    ['.notes/logs-queries.md', readFileSync(new URL('.notes/logs-queries.md', ROOT), 'utf8')],
+    ['infra/logs-queries.md', readFileSync(new URL('infra/logs-queries.md', ROOT), 'utf8')],
   ];
   const gcloudDir = new URL('infra/gcloud/monitoring/', ROOT);
   for (const f of readdirSync(gcloudDir)) sources.push([`infra/gcloud/monitoring/${f}`, readFileSync(new URL(f, gcloudDir), 'utf8')]);
