@@ -1,7 +1,6 @@
 // Google access tokens for the Kubernetes, Compute and Container APIs: a fixed token
 // (GOOGLE_OAUTH_ACCESS_TOKEN) or Application Default Credentials, fetched lazily and refreshed
-// by google-auth-library; plus a client-node authenticator that attaches it per request.
-import type { KubeConfig, User } from '@kubernetes/client-node';
+// by google-auth-library. Each request asks for it, so a long run never sends an expired one.
 import { ApiError } from '../runtime/errors.ts';
 
 /** userinfo.email makes GKE see the service account's email (not its numeric id), so RBAC
@@ -50,22 +49,4 @@ function tokenError(e: unknown): ApiError {
       : undefined,
     cause: e,
   });
-}
-
-/** The kubeconfig user whose requests carry the Google token (see googleAuthenticator). */
-export const GOOGLE_AUTH_PROVIDER = 'nodelb-google';
-export const GOOGLE_USER: User = { name: 'nodelb-google', authProvider: { name: GOOGLE_AUTH_PROVIDER, config: {} } };
-
-type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
-
-/** client-node calls applyAuthentication before every request, so a long run never sends an
- *  expired token. (user.token would be fixed at load time and override this; leave it unset.) */
-export function googleAuthenticator(tokens: TokenSource): Authenticator {
-  return {
-    isAuthProvider: (user) => user.authProvider?.name === GOOGLE_AUTH_PROVIDER,
-    applyAuthentication: async (_user, opts) => {
-      const token = await tokens.token();
-      opts.headers = { ...(opts.headers ?? {}), Authorization: `Bearer ${token}` };
-    },
-  };
 }

@@ -2,6 +2,7 @@
 // firewall insert/patch/delete with a caller-kept requestId, then a wait on the global operation
 // until DONE. Typed with @google-cloud/compute's published types only (type import). Does I/O.
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { protos } from '@google-cloud/compute';
 import { ApiError } from '../runtime/errors.ts';
 import { systemClock, type Clock, type Deadline } from '../runtime/clock.ts';
@@ -26,6 +27,10 @@ export interface ComputeApiOptions {
   /** The sync's deadline: an operation still running then is left to finish on its own (its
    *  requestId and the next sync's list make that safe) rather than holding the sync past it. */
   deadline?: Deadline;
+  /** Firewall write requests in flight (default 8). Only the request holds a slot: the waits on
+   *  the operations that follow run in parallel, so a hundred rules take one operation's time
+   *  (about 2 s on GCE), not a hundred / 8 of them. */
+  writeConcurrency?: number;
   fetch?: typeof fetch;
 }
 
@@ -37,6 +42,7 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
   const clock = opts.clock ?? systemClock;
   const operationTimeoutMs = opts.operationTimeoutMs ?? 300_000;
   const p = (project: string) => `/projects/${encodeURIComponent(project)}`;
+  const writeSlot = pLimit(Math.max(1, opts.writeConcurrency ?? 8));
   /** requestIds whose operation ended in an error, and the id that replaces each: GCE answers a
    *  repeat of such an id with the same failed operation, so a retry has to be a new request. */
   const spent = new Map<string, string>();
@@ -146,15 +152,17 @@ export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
     let op: Operation;
     const requestId = currentId(req.requestId);
     try {
-      op = await rest.request<Operation>({
-        method: req.method,
-        path: req.path,
-        query: { requestId },
-        body: req.body,
-        write: true,
-        op: call.op,
-        classify: (f) => computeError(f, call),
-      });
+      op = await writeSlot(() =>
+        rest.request<Operation>({
+          method: req.method,
+          path: req.path,
+          query: { requestId },
+          body: req.body,
+          write: true,
+          op: call.op,
+          classify: (f) => computeError(f, call),
+        }),
+      );
     } catch (e) {
       if (doneReason && e instanceof ApiError && e.reason === doneReason) return;
       throw e;

@@ -22,11 +22,12 @@ import {
 import type { KubeApi } from './apis.ts';
 import type { CallCounter } from './calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
-import { listPodPages } from './pod_pages.ts';
+import { listPodPages, POD_PAGE_SIZE } from './pod_pages.ts';
 
 export interface KubeApiOptions {
   counter: CallCounter;
   pageSize?: number; // default 500
+  podPageSize?: number; // default POD_PAGE_SIZE (pod_pages.ts)
   /** Per request (each page of a list): a hung API server becomes a retryable timeout instead
    *  of a sync that waits until the function is killed. Default 60 s, as for Compute. */
   requestTimeoutMs?: number;
@@ -44,6 +45,7 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
   const apps = new AppsV1Api(configuration);
   const discovery = new DiscoveryV1Api(configuration);
   const limit = opts.pageSize ?? 500;
+  const podLimit = opts.podPageSize ?? POD_PAGE_SIZE;
   const counter = opts.counter;
 
   async function call<T>(op: KubeOp, write: boolean, fn: () => Promise<T>): Promise<T> {
@@ -110,7 +112,7 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
       const op = { op: `list pods in ${namespace}`, verb: 'list', resource: 'pods', namespace };
       const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
       try {
-        return await listPodPages((c, signal) => call(op, false, () => rawStream(path, { labelSelector, limit: String(limit), continue: c }, signal)));
+        return await listPodPages((c, signal) => call(op, false, () => rawStream(path, { labelSelector, limit: String(podLimit), continue: c }, signal)));
       } catch (e) {
         throw kubeError(e, op, server); // a body cut short or a reset mid-page: retryable
       }

@@ -34,7 +34,9 @@ export function isClaimed(svc: V1Service | undefined, loadBalancerClass: string)
   return svc?.spec?.type === 'LoadBalancer' && svc.spec.loadBalancerClass === loadBalancerClass;
 }
 
-export function toServiceView(s: V1Service): ServiceView {
+/** `shared`: equal ingress entries become one object across the Services viewed with it (a
+ *  Service publishes up to one IP per node, and every Service mostly the same ones). */
+export function toServiceView(s: V1Service, shared?: Map<string, IngressView>): ServiceView {
   const spec = s.spec ?? {};
   const m = s.metadata ?? {};
   return {
@@ -62,10 +64,14 @@ export function toServiceView(s: V1Service): ServiceView {
     annotations: m.annotations ?? {},
     labels: m.labels ?? {},
     ingress: (s.status?.loadBalancer?.ingress ?? []).map((i) => {
+      const key = shared ? `${i.ip ?? ''}\u0000${i.hostname ?? ''}\u0000${i.ipMode ?? ''}` : '';
+      const known = shared?.get(key);
+      if (known) return known;
       const v: IngressView = {};
       if (i.ip !== undefined) v.ip = i.ip;
       if (i.hostname !== undefined) v.hostname = i.hostname;
       if (i.ipMode === 'VIP' || i.ipMode === 'Proxy') v.ipMode = i.ipMode;
+      shared?.set(key, v);
       return v;
     }),
     conditions: (s.status?.conditions ?? []).map(toConditionView),

@@ -6,6 +6,10 @@
 import type { ProxyPodView } from '../core/model.ts';
 import { PodListParser } from './pod_list_parser.ts';
 
+/** Proxy pods per page. They are streamed, so a big page costs no more memory than a small one;
+ *  a 30 000-pod list takes 15 round trips instead of the 60 of the usual 500. */
+export const POD_PAGE_SIZE = 2000;
+
 /** Starts the request for one page; resolves to its body once the answer is a 2xx (and throws
  *  the mapped error otherwise). `signal` aborts it when an earlier page failed. */
 export type FetchPodPage = (cont: string | undefined, signal: AbortSignal) => Promise<AsyncIterable<Uint8Array>>;

@@ -30,14 +30,26 @@ export function isGceNode(node: NodeView): boolean {
   return (node.providerID ?? '').startsWith('gce://');
 }
 
-function findInstance(node: NodeView, instances: readonly InstanceView[]): InstanceView | undefined {
+function findInstance(node: NodeView, instances: readonly InstanceView[], byName?: ReadonlyMap<string, InstanceView[]>): InstanceView | undefined {
   const id = parseProviderID(node.providerID);
+  const name = id?.name ?? node.name;
+  const named = byName ? (byName.get(name) ?? []) : instances.filter((i) => i.name === name);
   if (id) {
-    const exact = instances.find((i) => i.name === id.name && i.zone === id.zone && i.project === id.project);
+    const exact = named.find((i) => i.zone === id.zone && i.project === id.project);
     if (exact) return exact;
   }
-  const byName = instances.filter((i) => i.name === (id?.name ?? node.name));
-  return byName.length === 1 ? byName[0] : undefined;
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/** Instances by name, so that matching N nodes is not N × N. */
+function instancesByName(instances: readonly InstanceView[]): Map<string, InstanceView[]> {
+  const out = new Map<string, InstanceView[]>();
+  for (const i of instances) {
+    const list = out.get(i.name);
+    if (list) list.push(i);
+    else out.set(i.name, [i]);
+  }
+  return out;
 }
 
 function addressIPs(node: NodeView, config: PlanConfig): Record<IPFamily, string[]> {
@@ -53,11 +65,11 @@ function addressIPs(node: NodeView, config: PlanConfig): Record<IPFamily, string
   return ips;
 }
 
-export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfig): NodeFacts {
+export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfig, byName?: ReadonlyMap<string, InstanceView[]>): NodeFacts {
   const gce = isGceNode(node);
   const instanceName = parseProviderID(node.providerID)?.name ?? node.name;
   const useInstance = gce && snapshot.instances !== undefined;
-  const instance = useInstance ? findInstance(node, snapshot.instances ?? []) : undefined;
+  const instance = useInstance ? findInstance(node, snapshot.instances ?? [], byName) : undefined;
   const problems: string[] = [];
   if (!node.ready) problems.push('not Ready');
   if (node.deleting) problems.push('being deleted');
@@ -83,5 +95,6 @@ export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfi
 }
 
 export function assessNodes(snapshot: Snapshot, config: PlanConfig): NodeFacts[] {
-  return [...snapshot.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => assessNode(n, snapshot, config));
+  const byName = instancesByName(snapshot.instances ?? []);
+  return [...snapshot.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => assessNode(n, snapshot, config, byName));
 }

@@ -11,6 +11,7 @@ import { assessNodes } from './nodes.ts';
 import { planDaemonSets } from './plan_daemonsets.ts';
 import { planFirewalls } from './plan_firewalls.ts';
 import { planServiceStatus } from './plan_status.ts';
+import { ipCatalog } from './select.ts';
 import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
 
@@ -66,6 +67,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
   const daemonSets = planDaemonSets(ctx);
   const firewalls = planFirewalls(ctx);
   const nodes = assessNodes(snapshot, config);
+  const ips = ipCatalog(nodes);
 
   const actions: Action[] = [...daemonSets.actions, ...firewalls.actions];
   const creating = new Set(daemonSets.actions.flatMap((a) => (a.kind === 'createDaemonSet' && a.service ? [a.service.uid] : [])));
@@ -75,7 +77,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     const a = assessments.get(svc.uid);
     if (a) {
       const rules = { names: firewalls.rulesByService.get(svc.uid) ?? [], states: firewalls.statesByService.get(svc.uid) };
-      const outcome = planServiceStatus(ctx, a, nodes, rules, creating.has(svc.uid));
+      const outcome = planServiceStatus(ctx, a, nodes, rules, creating.has(svc.uid), ips);
       actions.push(...outcome.actions);
       explanations.push(outcome.explanation);
     } else if (claim && !claim.claimed) {

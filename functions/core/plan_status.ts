@@ -5,7 +5,7 @@ import type { PlanContext } from './plan_context.ts';
 import type { NodeFacts } from './nodes.ts';
 import type { Assessment } from './validate.ts';
 import { isServed } from './plan_context.ts';
-import { ingressFor, selectNodes, type Selection } from './select.ts';
+import { ingressFor, selectNodes, type IPCatalog, type Selection } from './select.ts';
 import { conditionMessage, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { matchesSelector } from './selectors.ts';
@@ -50,6 +50,7 @@ export function planServiceStatus(
   nodes: readonly NodeFacts[],
   rules: { names: string[]; states?: FirewallRuleState[] },
   creatingDaemonSet: boolean,
+  ips?: IPCatalog,
 ): ServiceOutcome {
   const served = isServed(a);
   const dsName = daemonSetName(a.svc.name, a.svc.uid);
@@ -78,7 +79,7 @@ export function planServiceStatus(
       staticIPLabel: ctx.config.staticIPLabel,
       preferStandardNodes: ctx.config.preferStandardNodes,
     });
-    ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode);
+    ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode, ips);
     const n = selection.chosen.length;
     if (n > 0) {
       condition = { status: 'True', reason: 'Published', message: conditionMessage(`serving on ${n} node${n === 1 ? '' : 's'}`, warnings) };
@@ -109,9 +110,18 @@ export function planServiceStatus(
     ...(served ? { daemonSet: dsName } : {}),
     firewallRules: rules.names,
     ...(rules.states ? { firewallStates: rules.states } : {}),
-    proxyPods: { ready: pods.filter((p) => p.ready).length, total: pods.length },
-    nodes: selection?.decisions ?? [],
+    proxyPods: { ready: countReady(pods), total: pods.length },
+    // Read on demand (see selectNodes): a scheduled sync never looks at them.
+    get nodes() {
+      return selection?.decisions ?? [];
+    },
     ingress: ingress.map((i) => i.ip ?? ''),
   };
   return { actions, explanation };
+}
+
+function countReady(pods: readonly ProxyPodView[]): number {
+  let n = 0;
+  for (const p of pods) if (p.ready) n++;
+  return n;
 }

@@ -28,10 +28,31 @@ export interface Selection {
   summary: string;
 }
 
-function podProblem(here: readonly ProxyPodView[]): string | undefined {
-  if (here.some((p) => p.ready)) return undefined;
-  if (here.length === 0) return 'no proxy pod';
-  if (here.some((p) => p.phase === 'Pending')) return 'proxy pod Pending';
+// The proxy pods of one DaemonSet on one node, as flags: this runs for every Service × node, so
+// it allocates nothing per node.
+const POD_ANY = 1;
+const POD_READY = 2;
+const POD_PENDING = 4;
+
+/** Node name → position, per node list (a plan passes the same list for every Service). */
+const positions = new WeakMap<readonly NodeFacts[], Map<string, number>>();
+
+/** Per node of `nodes` (by position): the flags of the pods there. */
+function podFlagsByNode(nodes: readonly NodeFacts[], pods: readonly ProxyPodView[]): Uint8Array {
+  let index = positions.get(nodes);
+  if (!index) positions.set(nodes, (index = new Map(nodes.map((f, i) => [f.node.name, i]))));
+  const flags = new Uint8Array(nodes.length);
+  for (const p of pods) {
+    const i = p.nodeName ? index.get(p.nodeName) : undefined;
+    if (i !== undefined) flags[i] = (flags[i] as number) | POD_ANY | (p.ready ? POD_READY : 0) | (p.phase === 'Pending' ? POD_PENDING : 0);
+  }
+  return flags;
+}
+
+function podProblem(flags: number): string | undefined {
+  if (flags & POD_READY) return undefined;
+  if (!(flags & POD_ANY)) return 'no proxy pod';
+  if (flags & POD_PENDING) return 'proxy pod Pending';
   return 'proxy pod not Ready';
 }
 
@@ -39,19 +60,22 @@ function ipsOf(facts: NodeFacts, families: readonly IPFamily[]): string[] {
   return families.length === 1 ? facts.ips[families[0] as IPFamily] : families.flatMap((f) => facts.ips[f]);
 }
 
-function exclusions(facts: NodeFacts, input: SelectionInput, podsHere: readonly ProxyPodView[]): string[] {
-  const reasons = [...facts.problems];
+/** Why the node cannot serve this Service (empty: it can). The node's own problems are shared,
+ *  not copied, unless this Service adds to them. */
+function exclusions(facts: NodeFacts, input: SelectionInput, podFlags: number): readonly string[] {
+  let reasons: string[] | undefined;
+  const add = (reason: string) => (reasons ??= [...facts.problems]).push(reason);
   if (!matchesSelector(facts.node.labels, input.selector)) {
-    reasons.push(`does not match the node selector ${describeSelector(input.selector)}`);
-    return reasons; // no proxy pod is expected there: saying so would only add noise
+    add(`does not match the node selector ${describeSelector(input.selector)}`);
+    return reasons ?? facts.problems; // no proxy pod is expected there: saying so would only add noise
   }
-  if (ipsOf(facts, input.families).length === 0) reasons.push(`no external ${input.families.join('/')} address`);
-  const pod = podProblem(podsHere);
-  if (pod) reasons.push(pod);
+  if (ipsOf(facts, input.families).length === 0) add(`no external ${input.families.join('/')} address`);
+  const pod = podProblem(podFlags);
+  if (pod) add(pod);
   if (input.endpointNodes && !input.endpointNodes.has(facts.node.name)) {
-    reasons.push('no ready endpoint of the Service here (externalTrafficPolicy: Local)');
+    add('no ready endpoint of the Service here (externalTrafficPolicy: Local)');
   }
-  return reasons;
+  return reasons ?? facts.problems;
 }
 
 /** Order of preference, most preferred first. Preferences only order the list; the cap alone
@@ -66,36 +90,40 @@ function exclusions(facts: NodeFacts, input: SelectionInput, podsHere: readonly 
  *  4. the oldest (creationTimestamp); 5. the name, so ties break the same way every run. */
 const PREFERENCES = ['already published', 'static IP', 'standard', 'older', 'name'] as const;
 
-interface Ranked {
-  f: NodeFacts;
-  keys: number[];
+const KEYS = 4; // the numeric preferences 1–4; the name breaks ties
+
+/** The eligible nodes' preference keys, KEYS per node in one flat array, and their order. */
+interface Ranking {
+  keys: Float64Array;
+  order: number[]; // indexes into the eligible nodes, most preferred first
 }
 
 function rank(
   nodes: readonly NodeFacts[],
   input: Pick<SelectionInput, 'families' | 'currentIPs' | 'staticIPLabel' | 'preferStandardNodes'>,
-): Ranked[] {
-  const keyed = nodes.map((f) => ({
-    f,
-    keys: [
-      ipsOf(f, input.families).some((ip) => input.currentIPs.has(ip)) ? 0 : 1,
-      input.staticIPLabel !== '' && !f.staticIP ? 1 : 0,
-      input.preferStandardNodes && f.spot ? 1 : 0,
-      f.createdAt,
-    ],
-  }));
-  keyed.sort((a, b) => {
-    const i = firstDifference(a, b);
-    if (i < a.keys.length) return (a.keys[i] ?? 0) - (b.keys[i] ?? 0);
-    return a.f.node.name < b.f.node.name ? -1 : a.f.node.name > b.f.node.name ? 1 : 0;
+): Ranking {
+  const keys = new Float64Array(nodes.length * KEYS);
+  nodes.forEach((f, i) => {
+    keys[i * KEYS] = ipsOf(f, input.families).some((ip) => input.currentIPs.has(ip)) ? 0 : 1;
+    keys[i * KEYS + 1] = input.staticIPLabel !== '' && !f.staticIP ? 1 : 0;
+    keys[i * KEYS + 2] = input.preferStandardNodes && f.spot ? 1 : 0;
+    keys[i * KEYS + 3] = f.createdAt;
   });
-  return keyed;
+  const order = nodes.map((_, i) => i);
+  order.sort((a, b) => {
+    const k = firstDifference(keys, a, b);
+    if (k < KEYS) return (keys[a * KEYS + k] as number) - (keys[b * KEYS + k] as number);
+    const na = (nodes[a] as NodeFacts).node.name;
+    const nb = (nodes[b] as NodeFacts).node.name;
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  });
+  return { keys, order };
 }
 
-/** Index of the first preference that tells a and b apart (keys.length: only the name does). */
-function firstDifference(a: Ranked, b: Ranked): number {
-  const i = a.keys.findIndex((k, j) => k !== b.keys[j]);
-  return i < 0 ? a.keys.length : i;
+/** The first preference that tells nodes a and b apart (KEYS: only the name does). */
+function firstDifference(keys: Float64Array, a: number, b: number): number {
+  for (let k = 0; k < KEYS; k++) if (keys[a * KEYS + k] !== keys[b * KEYS + k]) return k;
+  return KEYS;
 }
 
 const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
@@ -107,41 +135,49 @@ const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
 };
 
 export function selectNodes(input: SelectionInput): Selection {
-  const excluded = new Map<string, string[]>();
+  const excluded = new Map<string, readonly string[]>();
   const eligible: NodeFacts[] = [];
-  const podsByNode = new Map<string, ProxyPodView[]>();
-  for (const p of input.pods) {
-    if (!p.nodeName) continue;
-    const list = podsByNode.get(p.nodeName);
-    if (list) list.push(p);
-    else podsByNode.set(p.nodeName, [p]);
-  }
-  for (const facts of input.nodes) {
-    const reasons = exclusions(facts, input, podsByNode.get(facts.node.name) ?? []);
+  const podFlags = podFlagsByNode(input.nodes, input.pods);
+  for (let i = 0; i < input.nodes.length; i++) {
+    const facts = input.nodes[i] as NodeFacts;
+    const reasons = exclusions(facts, input, podFlags[i] as number);
     if (reasons.length > 0) excluded.set(facts.node.name, reasons);
     else eligible.push(facts);
   }
-  const ranked = rank(eligible, input);
-  const taken = input.maxIPs > 0 ? ranked.slice(0, input.maxIPs) : ranked;
-  const chosen = taken.map((r) => r.f);
-  const chosenNames = new Set(chosen.map((f) => f.node.name));
+  const { keys, order } = rank(eligible, input);
+  const taken = input.maxIPs > 0 ? order.slice(0, input.maxIPs) : order;
+  const chosen = taken.map((i) => eligible[i] as NodeFacts);
   const last = taken[taken.length - 1];
   // A node left out by the cap is told which preference put the last chosen node ahead of it.
   const outranked = new Map(
-    ranked.slice(taken.length).map((r) => [r.f.node.name, last ? OUTRANKED_BY[PREFERENCES[firstDifference(last, r)] ?? 'name'] : '']),
+    order.slice(taken.length).map((i) => [(eligible[i] as NodeFacts).node.name, last !== undefined ? OUTRANKED_BY[PREFERENCES[firstDifference(keys, last, i)] ?? 'name'] : '']),
   );
-  const decisions: NodeDecision[] = input.nodes.map((facts) => {
-    const name = facts.node.name;
-    const published = chosenNames.has(name);
-    const why = excluded.get(name)?.join('; ') ?? (published ? 'published' : `not chosen: max-ips ${input.maxIPs} (${outranked.get(name) ?? ''})`);
-    // facts.ips is sorted per family and IPv4 sorts before IPv6: the order of sortIPs already.
-    const externalIPs = (['IPv4', 'IPv6'] as const).filter((f) => input.families.includes(f)).flatMap((f) => facts.ips[f]);
-    return { node: name, externalIPs, published, why };
-  });
-  return { decisions, chosen, eligible: eligible.length, summary: summarise(input.nodes.length, excluded) };
+  // One decision per node and Service (a million for 1000 Services × 1000 nodes) is what
+  // `nodelb status` and the HTTP report show; a scheduled sync never reads them. So they are
+  // made when first read, from what the choice above keeps anyway.
+  let decisions: NodeDecision[] | undefined;
+  const explain = (): NodeDecision[] => {
+    const chosenNames = new Set(chosen.map((f) => f.node.name));
+    return input.nodes.map((facts) => {
+      const name = facts.node.name;
+      const published = chosenNames.has(name);
+      const why = excluded.get(name)?.join('; ') ?? (published ? 'published' : `not chosen: max-ips ${input.maxIPs} (${outranked.get(name) ?? ''})`);
+      // facts.ips is sorted per family and IPv4 sorts before IPv6: the order of sortIPs already.
+      const externalIPs = (['IPv4', 'IPv6'] as const).filter((f) => input.families.includes(f)).flatMap((f) => facts.ips[f]);
+      return { node: name, externalIPs, published, why };
+    });
+  };
+  return {
+    get decisions() {
+      return (decisions ??= explain());
+    },
+    chosen,
+    eligible: eligible.length,
+    summary: summarise(input.nodes.length, excluded),
+  };
 }
 
-function summarise(total: number, excluded: Map<string, string[]>): string {
+function summarise(total: number, excluded: Map<string, readonly string[]>): string {
   if (total === 0) return 'no eligible node: the cluster has no nodes';
   const counts = new Map<string, number>();
   for (const reasons of excluded.values()) {
@@ -152,10 +188,48 @@ function summarise(total: number, excluded: Map<string, string[]>): string {
   return `no eligible node (${total} node${total === 1 ? '' : 's'}): ${parts.join(', ')}`;
 }
 
+/** Every node IP of one plan, in sortIPs order, with one IngressView per IP and mode: a plan
+ *  sorts each Service's IPs by this rank instead of parsing every address again (Services ×
+ *  nodes parses), and Services publishing the same node share its entry. */
+export interface IPCatalog {
+  rank: ReadonlyMap<string, number>;
+  vip: readonly IngressView[]; // by rank
+  proxy: readonly IngressView[];
+}
+
+export function ipCatalog(nodes: readonly NodeFacts[]): IPCatalog {
+  const sorted = sortIPs(nodes.flatMap((f) => [...f.ips.IPv4, ...f.ips.IPv6]));
+  return {
+    rank: new Map(sorted.map((ip, i) => [ip, i])),
+    vip: sorted.map((ip) => ({ ip })),
+    proxy: sorted.map((ip) => ({ ip, ipMode: 'Proxy' as const })),
+  };
+}
+
 /** The ingress list: the chosen nodes' IPs for each family in spec.ipFamilies order, each family
  *  sorted numerically; ipMode only when Proxy (VIP is the API default, so leaving it out is the same). */
-export function ingressFor(chosen: readonly NodeFacts[], families: readonly IPFamily[], ipMode: 'VIP' | 'Proxy'): IngressView[] {
-  return families.flatMap((family) =>
-    sortIPs(chosen.flatMap((f) => f.ips[family])).map((ip) => (ipMode === 'Proxy' ? { ip, ipMode: 'Proxy' as const } : { ip })),
-  );
+export function ingressFor(chosen: readonly NodeFacts[], families: readonly IPFamily[], ipMode: 'VIP' | 'Proxy', catalog?: IPCatalog): IngressView[] {
+  return families.flatMap((family) => {
+    const ips = chosen.flatMap((f) => f.ips[family]);
+    const ranks = catalog ? ranksOf(ips, catalog) : undefined;
+    if (catalog && ranks) {
+      ranks.sort();
+      const views = ipMode === 'Proxy' ? catalog.proxy : catalog.vip;
+      const out: IngressView[] = [];
+      for (let i = 0; i < ranks.length; i++) if (i === 0 || ranks[i] !== ranks[i - 1]) out.push(views[ranks[i] as number] as IngressView);
+      return out;
+    }
+    return sortIPs(ips).map((ip) => (ipMode === 'Proxy' ? { ip, ipMode: 'Proxy' as const } : { ip }));
+  });
+}
+
+/** The catalog ranks of `ips`, or undefined if one is not in it. */
+function ranksOf(ips: readonly string[], catalog: IPCatalog): Int32Array | undefined {
+  const ranks = new Int32Array(ips.length);
+  for (let i = 0; i < ips.length; i++) {
+    const r = catalog.rank.get(ips[i] as string);
+    if (r === undefined) return undefined;
+    ranks[i] = r;
+  }
+  return ranks;
 }

@@ -56,6 +56,13 @@ const PHASES: Action['kind'][][] = [
   ['recordEvent'],
 ];
 
+/** Firewall writes hold a slot for their whole GCE operation (seconds each), so they get their
+ *  own bound instead of config.concurrency (the requests themselves are bounded in compute.ts).
+ *  GCE allows 500 concurrent global operations per project by default; four clusters synced at
+ *  once (the default cluster concurrency) × 100 stay under it. */
+export const FIREWALL_OPERATIONS_IN_FLIGHT = 100;
+const FIREWALL_KINDS: ReadonlySet<Action['kind']> = new Set(['createFirewall', 'patchFirewall', 'deleteFirewall']);
+
 /** Done-but-not-as-planned: the result is `skipped` with this explanation. */
 class Skip extends Error {}
 
@@ -90,12 +97,13 @@ export function describeChange(a: Action): string | undefined {
 export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<ActionResult[]> {
   const results: ActionResult[] = new Array(actions.length);
   const limit = pLimit(Math.max(1, ctx.config.concurrency));
+  const operations = pLimit(FIREWALL_OPERATIONS_IN_FLIGHT);
   const confirmations = new Map<string, Promise<string | undefined>>();
   const dsUids = new Map(ctx.daemonSets.map((d) => [`${d.metadata?.namespace}/${d.metadata?.name}`, d.metadata?.uid]));
 
   for (const kinds of PHASES) {
     const batch = actions.map((a, i) => [a, i] as const).filter(([a]) => kinds.includes(a.kind));
-    await Promise.all(batch.map(([a, i]) => limit(async () => (results[i] = await runOne(a)))));
+    await Promise.all(batch.map(([a, i]) => (FIREWALL_KINDS.has(a.kind) ? operations : limit)(async () => (results[i] = await runOne(a)))));
   }
   return results;
 

@@ -14,7 +14,7 @@ import {
   toServiceView,
 } from '../adapters/kube_views.ts';
 import type { Config } from '../config.ts';
-import type { EndpointsView, FirewallView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
+import type { EndpointsView, FirewallView, IngressView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
 import type { Clock } from './clock.ts';
@@ -149,15 +149,18 @@ export async function observe(
   ]);
 
   const namespaces: NamespaceView[] = (namespacesRaw ?? []).map(toNamespaceView);
-  const services: ServiceView[] = (servicesRaw ?? []).map(toServiceView);
+  const ingressViews = new Map<string, IngressView>();
+  const services: ServiceView[] = (servicesRaw ?? []).map((s) => toServiceView(s, ingressViews));
   const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
   const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];
   const pods: ProxyPodView[] = podsRaw ?? [];
 
   markSuspiciousEmpties(distrust, failedReads, { namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRaw, instances, nodes, loadBalancerClass: config.loadBalancerClass });
 
+  // Kept as the base of full-object status writes, which replace the ingress list: so it is not
+  // kept (a Service lists up to one IP per node: a million entries for 1000 × 1000).
   const rawServices = new Map<string, V1Service>();
-  for (const s of servicesRaw ?? []) if (s.metadata?.uid) rawServices.set(s.metadata.uid, s);
+  for (const s of servicesRaw ?? []) if (s.metadata?.uid) rawServices.set(s.metadata.uid, withoutIngress(s));
 
   const snapshot: Snapshot = {
     now: rfc3339(new Date(opts.clock.now())),
@@ -184,6 +187,12 @@ export async function observe(
     durationMs: opts.clock.now() - started,
   });
   return { snapshot, rawServices, readErrors };
+}
+
+function withoutIngress(s: V1Service): V1Service {
+  if (!s.status?.loadBalancer?.ingress) return s;
+  const { ingress: _dropped, ...loadBalancer } = s.status.loadBalancer;
+  return { ...s, status: { ...s.status, loadBalancer } };
 }
 
 function kubeSystemUid(namespaces: { metadata?: { name?: string; uid?: string } }[] | undefined): string | undefined {

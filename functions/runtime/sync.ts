@@ -9,7 +9,7 @@ import { CallCounter } from '../adapters/calls.ts';
 import { connectCluster, type ClusterTarget, type Connection } from '../adapters/connect.ts';
 import { createContainerApi } from '../adapters/container.ts';
 import type { Config } from '../config.ts';
-import type { Action, Plan, Snapshot } from '../core/model.ts';
+import type { Action, Plan, ProxyPodView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL } from '../core/naming.ts';
 import { plan as realPlan } from '../core/plan.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
@@ -17,7 +17,7 @@ import { applyActions, describeTarget, type ActionResult } from './apply.ts';
 import { deadlineIn, systemClock, type Clock, type Deadline } from './clock.ts';
 import { describeError, isApiError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { observe } from './observe.ts';
+import { observe, type Observation } from './observe.ts';
 import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
 import { failureEvents } from './failure_events.ts';
@@ -102,14 +102,15 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     } else {
       const kube = retrying(conn.kube, 'kube', policy);
       const compute = conn.compute ? retrying(conn.compute, 'compute', policy) : undefined;
-      const round = async (n: number): Promise<Round | undefined> => {
+      const round = async (n: number, observed?: Observation): Promise<Round | undefined> => {
         rounds = n;
-        return runRound(n, kube, compute, conn as Connection);
+        return runRound(n, kube, compute, conn as Connection, observed);
       };
       lastRound = await round(1);
       if (lastRound && !dryRun && lastRound.changedDaemonSets.length > 0 && !deadline.expired()) {
-        settleTimedOut = !(await settle(kube, lastRound.changedDaemonSets, deadline));
-        const second = await round(2);
+        const settled = await settle(kube, compute, conn, lastRound.changedDaemonSets, deadline);
+        settleTimedOut = !settled.ready;
+        const second = await round(2, settled.observation);
         if (second) lastRound = second;
       }
     }
@@ -162,11 +163,11 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   });
   return report;
 
-  async function runRound(n: number, kube: KubeApi, compute: ComputeApi | undefined, c: Connection): Promise<Round | undefined> {
+  async function runRound(n: number, kube: KubeApi, compute: ComputeApi | undefined, c: Connection, observed?: Observation): Promise<Round | undefined> {
     const roundLog = n > 1 ? log.child({ round: n }) : log;
     // Read failures of an earlier round are superseded by this round's reads.
     for (let i = errors.length - 1; i >= 0; i--) if (errors[i]?.stage === 'observe') errors.splice(i, 1);
-    const observation = await observe({ kube, compute }, c.info, config, { clock, logger: roundLog, goingAway: opts.goingAway });
+    const observation = observed ?? (await observe({ kube, compute }, c.info, config, { clock, logger: roundLog, goingAway: opts.goingAway }));
     const { snapshot } = observation;
     for (const e of observation.readErrors) fail('observe', e);
     for (const p of snapshotPrerequisites(snapshot, config.namespace))
@@ -196,30 +197,44 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       if (earlier) carried.push(earlier);
       return !earlier;
     });
-    const results = await applyActions(toApply, {
-      kube,
-      compute,
-      rawServices: observation.rawServices,
-      daemonSets: snapshot.daemonSets,
-      config,
-      clock,
-      deadline,
-      logger: roundLog,
-      dryRun,
+    const applyContext = { kube, compute, rawServices: observation.rawServices, daemonSets: snapshot.daemonSets, config, clock, deadline, logger: roundLog, dryRun };
+    // DaemonSets and firewall rules first: a Service whose DaemonSet this round created gets its
+    // status in the round that follows the wait for its proxies (with the IPs), not now as well
+    // ("ProxyStarting" first, the IPs a few seconds later: two writes and two Events). A dry run,
+    // or a round no other follows, still shows the interim status.
+    const objects = toApply.filter((a) => a.kind !== 'writeStatus' && a.kind !== 'recordEvent');
+    const objectResults = await applyActions(objects, applyContext);
+    const created = new Set<string>();
+    objects.forEach((a, i) => {
+      if (a.kind === 'createDaemonSet' && a.service && objectResults[i]?.outcome === 'applied') created.add(a.service.uid);
     });
+    const deferStatus = n === 1 && !dryRun && created.size > 0 && !deadline.expired();
+    const deferred = (a: Action) => deferStatus && (a.kind === 'writeStatus' || a.kind === 'recordEvent') && a.service !== undefined && created.has(a.service.uid);
+    const rest = toApply.filter((a) => (a.kind === 'writeStatus' || a.kind === 'recordEvent') && !deferred(a));
+    const restResults = await applyActions(rest, applyContext);
+    if (deferStatus) {
+      const count = toApply.filter(deferred).length;
+      if (count > 0) roundLog.info('status.deferred', `${count} status write(s) and Event(s) of ${created.size} new Service(s) wait for their proxies (next round)`, { actions: count, services: created.size });
+    }
+    // Results in toApply's order; deferred actions have none (the next round plans them again).
+    const byAction = new Map<Action, ActionResult>();
+    objects.forEach((a, i) => byAction.set(a, objectResults[i] as ActionResult));
+    rest.forEach((a, i) => byAction.set(a, restResults[i] as ActionResult));
+    const applied = toApply.filter((a) => byAction.has(a));
+    const results = applied.map((a) => byAction.get(a) as ActionResult);
     // A Service whose action failed for good is told so (and the next Events of the round).
-    const warnings = dryRun ? [] : failureEvents(toApply, results, (uid) => observation.rawServices.has(uid));
+    const warnings = dryRun ? [] : failureEvents(applied, results, (uid) => observation.rawServices.has(uid));
     if (warnings.length > 0) {
       const warned = await applyActions(warnings, { kube, compute, rawServices: observation.rawServices, daemonSets: snapshot.daemonSets, config, clock, deadline, logger: roundLog, dryRun });
       results.push(...warned);
     }
     for (const r of results) allResults.push({ ...r, round: n });
     for (const r of results) if (r.outcome === 'failed' && isPermissionFix(r.fix)) addPermission(r);
-    toApply.forEach((a, i) => {
+    applied.forEach((a, i) => {
       const r = results[i];
       if (r?.outcome === 'failed' && r.retryable === false) permanentFailures.set(actionKey(a), r);
     });
-    const changedDaemonSets = toApply
+    const changedDaemonSets = applied
       .filter((a, i) => (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet') && results[i]?.outcome === 'applied')
       .map((a) => (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet' ? (a.daemonSet.metadata?.name ?? '') : ''));
     return { plan: planned, results: [...results, ...carried], changedDaemonSets };
@@ -231,29 +246,40 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   }
 
   /** Polls the new proxy pods until each changed DaemonSet has pods and all scheduled ones are
-   *  Ready, or settleMs passes. True when they became Ready. */
-  async function settle(kube: KubeApi, names: string[], dl: Deadline): Promise<boolean> {
+   *  Ready, or settleMs passes. A few DaemonSets are watched through their own pods; more than
+   *  that needs every proxy pod listed anyway, so each poll is then a whole observation, and the
+   *  last one is what the next round plans from (instead of listing every pod once more). */
+  async function settle(kube: KubeApi, compute: ComputeApi | undefined, c: Connection, names: string[], dl: Deadline): Promise<{ ready: boolean; observation?: Observation }> {
     const until = Math.min(clock.now() + config.settleMs, dl.at);
-    const selector = names.length <= 20 ? `${DAEMONSET_LABEL} in (${names.join(',')})` : DAEMONSET_LABEL;
+    const few = names.length <= 20;
     const wanted = new Set(names);
+    let observation: Observation | undefined;
     for (;;) {
       try {
-        const pods = (await kube.listProxyPods(config.namespace, selector)).filter((p) => wanted.has(p.daemonSet));
+        let pods: ProxyPodView[];
+        if (few) {
+          pods = await kube.listProxyPods(config.namespace, `${DAEMONSET_LABEL} in (${names.join(',')})`);
+        } else {
+          observation = await observe({ kube, compute }, c.info, config, { clock, logger: log.child({ round: 2 }), goingAway: opts.goingAway });
+          if (observation.snapshot.failedReads.some((f) => f.read === 'pods' || f.read === 'daemonsets')) throw observation.readErrors[0] ?? new Error('the proxy pods could not be read');
+          pods = observation.snapshot.pods;
+        }
+        pods = pods.filter((p) => wanted.has(p.daemonSet));
         const ready = names.every((n) => {
           const mine = pods.filter((p) => p.daemonSet === n && p.nodeName);
           return mine.length > 0 && mine.every((p) => p.ready);
         });
         if (ready) {
           log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
-          return true;
+          return { ready: true, observation };
         }
       } catch (e) {
         log.warn('settle.failed', `cannot watch the proxy pods: ${describeError(e)}`, { error: e });
-        return false;
+        return { ready: false };
       }
       if (clock.now() + (opts.settlePollMs ?? 1000) > until) {
         log.info('settle.timeout', `proxy pods not all Ready after ${config.settleMs} ms; status follows at a later sync`, { daemonSets: names.length });
-        return false;
+        return { ready: false, observation };
       }
       await clock.sleep(opts.settlePollMs ?? 1000);
     }

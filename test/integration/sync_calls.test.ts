@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startWorld, problems, type World } from './sync_world.ts';
 import { seedWorld } from '../sim/scenario.ts';
 import type { CallRecord } from '../sim/faults.ts';
+import { POD_PAGE_SIZE } from '../../functions/adapters/pod_pages.ts';
 
 function byApi(calls: readonly CallRecord[]): Record<string, { reads: number; writes: number }> {
   const out: Record<string, { reads: number; writes: number }> = {};
@@ -59,9 +60,9 @@ for (const mode of ['gke', 'kubeconfig'] as const) {
     const steadyLog = byApi(w.sim.faults.calls);
     t.diagnostic(`steady ${mode}: ${JSON.stringify(steadyLog)}; ${JSON.stringify(shape(w.sim.faults.calls))}`);
     assert.deepEqual(w.writes(), { kube: 0, compute: 0, container: 0 });
-    // namespaces, services, nodes, daemonsets, pods (1000 proxy pods: 2 pages of 500) |
+    // namespaces, services, nodes, daemonsets, pods (1000 proxy pods: one page of POD_PAGE_SIZE) |
     // instances, firewalls | getCluster
-    assert.deepEqual(steadyLog.kube, { reads: 4 + 2, writes: 0 });
+    assert.deepEqual(steadyLog.kube, { reads: 4 + Math.ceil(1000 / POD_PAGE_SIZE), writes: 0 });
     assert.deepEqual(steadyLog.compute, { reads: 2, writes: 0 });
     assert.deepEqual(steadyLog.container, mode === 'gke' ? { reads: 1, writes: 0 } : undefined);
   });
@@ -79,7 +80,7 @@ test('the number of list calls does not grow with Services and nodes (pagination
     // A list's follow-up pages carry a continue/pageToken: count first pages only.
     lists.push(shape(w.sim.faults.calls.filter((c) => !/(^|&)(continue|pageToken)=/.test(c.query))));
     const pods = w.sim.faults.calls.filter((c) => c.path.endsWith('/pods')).length;
-    assert.equal(pods, Math.ceil(w.sim.kube.list('pods', 'nodelb-system').length / 500));
+    assert.equal(pods, Math.ceil(w.sim.kube.list('pods', 'nodelb-system').length / POD_PAGE_SIZE));
   }
   assert.deepEqual(lists[0], lists[1]);
 });
