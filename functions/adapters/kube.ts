@@ -22,6 +22,7 @@ import {
 import type { KubeApi } from './apis.ts';
 import type { CallCounter } from './calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
+import { objectIds as ids } from './kube_views.ts';
 import { listPodPages, POD_PAGE_SIZE } from './pod_pages.ts';
 
 export interface KubeApiOptions {
@@ -197,12 +198,6 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
   };
 }
 
-function ids(obj: { metadata?: { namespace?: string; name?: string } }): { namespace: string; name: string } {
-  const namespace = obj.metadata?.namespace;
-  const name = obj.metadata?.name;
-  if (!namespace || !name) throw new Error('object without metadata.namespace/name');
-  return { namespace, name };
-}
 
 /** client-node 2.x builds a new undici Agent (so a new TCP+TLS connection) for every request
  *  when a CA or client certificate is set. Keeping the first one reuses connections: measured

@@ -12,6 +12,7 @@ import type { KubeApi } from './apis.ts';
 import type { TokenSource } from './auth.ts';
 import type { CallCounter } from './calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
+import { objectIds as ids } from './kube_views.ts';
 import { listPodPages, POD_PAGE_SIZE } from './pod_pages.ts';
 
 export interface RestKubeApiOptions {
@@ -208,12 +209,6 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   };
 }
 
-function ids(obj: { metadata?: { namespace?: string; name?: string } }): { namespace: string; name: string } {
-  const namespace = obj.metadata?.namespace;
-  const name = obj.metadata?.name;
-  if (!namespace || !name) throw new Error('object without metadata.namespace/name');
-  return { namespace, name };
-}
 
 async function text(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

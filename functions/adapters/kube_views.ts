@@ -149,3 +149,11 @@ export function toEndpointsViews(slices: V1EndpointSlice[], wanted?: Set<string>
   for (const v of byService.values()) v.readyNodes.sort();
   return [...byService.values()];
 }
+
+/** Namespace and name of an object we are about to write; both adapters need them for the URL. */
+export function objectIds(obj: { metadata?: { namespace?: string; name?: string } }): { namespace: string; name: string } {
+  const namespace = obj.metadata?.namespace;
+  const name = obj.metadata?.name;
+  if (!namespace || !name) throw new Error('object without metadata.namespace/name');
+  return { namespace, name };
+}
