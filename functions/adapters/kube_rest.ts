@@ -7,7 +7,7 @@
 // function before it has read anything; the calls a sync makes are a dozen plain REST requests.
 import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
-import type { CoreV1Event, V1DaemonSet, V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
+import type { CoreV1Event, V1DaemonSet, V1EndpointSlice, V1LoadBalancerIngress, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import type { KubeApi } from './apis.ts';
 import type { TokenSource } from './auth.ts';
 import type { CallCounter } from './calls.ts';
@@ -108,12 +108,12 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
     }
   }
 
-  async function listAll<T>(op: KubeOp, path: string, query: Query = {}, pageSize = limit): Promise<T[]> {
+  async function listAll<T>(op: KubeOp, path: string, query: Query = {}, pageSize = limit, fold: (item: T) => T = (x) => x): Promise<T[]> {
     const out: T[] = [];
     let cont: string | undefined;
     do {
       const page = await call<ListPage<T>>(op, false, 'GET', path, { ...query, limit: pageSize, continue: cont });
-      for (const item of page.items ?? []) out.push(item);
+      for (const item of page.items ?? []) out.push(fold(item));
       cont = page.metadata?.continue || undefined;
     } while (cont);
     return out;
@@ -123,7 +123,10 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   const daemonSets = (namespace: string) => `/apis/apps/v1/namespaces/${ns(namespace)}/daemonsets`;
 
   return {
-    listServices: () => listAll<V1Service>({ op: 'list services', verb: 'list', resource: 'services' }, '/api/v1/services', {}, serviceLimit),
+    listServices: () => {
+      const shared = new Map<string, V1LoadBalancerIngress>();
+      return listAll<V1Service>({ op: 'list services', verb: 'list', resource: 'services' }, '/api/v1/services', {}, serviceLimit, (s) => shareIngress(s, shared));
+    },
     listNamespaces: () => listAll<V1Namespace>({ op: 'list namespaces', verb: 'list', resource: 'namespaces' }, '/api/v1/namespaces'),
     listNodes: () => listAll<V1Node>({ op: 'list nodes', verb: 'list', resource: 'nodes' }, '/api/v1/nodes'),
     listDaemonSets: (namespace, labelSelector) =>
@@ -209,6 +212,23 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   };
 }
 
+
+/** Services mostly publish the same node IPs: equal plain ingress entries (ip, hostname, ipMode)
+ *  become one object, so a 1000-node cluster's Services hold a thousand, not a million. */
+function shareIngress(s: V1Service, shared: Map<string, V1LoadBalancerIngress>): V1Service {
+  const ingress = s.status?.loadBalancer?.ingress;
+  if (!s.status?.loadBalancer || !ingress) return s;
+  const one = (e: V1LoadBalancerIngress): V1LoadBalancerIngress => {
+    if (Object.keys(e).some((k) => k !== 'ip' && k !== 'hostname' && k !== 'ipMode')) return e; // ports: keep as is
+    const key = `${e.ip ?? ''}\u0000${e.hostname ?? ''}\u0000${e.ipMode ?? ''}`;
+    const known = shared.get(key);
+    if (known) return known;
+    shared.set(key, e);
+    return e;
+  };
+  s.status.loadBalancer.ingress = ingress.map(one);
+  return s;
+}
 
 async function text(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
