@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startSimulatedGke } from '../test/sim/gke.ts';
 import { externalIPFor, seedWorld } from '../test/sim/scenario.ts';
+import { closeOnSignals } from '../test/sim/exit_on_signal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -100,17 +101,7 @@ reply({
   startupMs: Math.round(performance.now() - started),
 });
 
-let closing = false;
-const stop = (): void => {
-  if (closing) return;
-  closing = true;
-  sim.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+closeOnSignals(sim);
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { startSimulatedGke } from './gke.ts';
 import { seedWorld } from './scenario.ts';
+import { closeOnSignals } from './exit_on_signal.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,14 +72,4 @@ process.stdout.write(
   })}\n`,
 );
 
-let closing = false;
-const stop = (): void => {
-  if (closing) return;
-  closing = true;
-  sim.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+closeOnSignals(sim);

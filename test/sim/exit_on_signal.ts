@@ -1,0 +1,16 @@
+// Standalone simulators (serve.ts, the benchmark's server) close cleanly on SIGTERM/SIGINT and
+// exit 0, so the process that started them can stop them without leaving sockets behind.
+
+export function closeOnSignals(sim: { close(): Promise<void> }): void {
+  let closing = false;
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
