@@ -151,6 +151,9 @@ export interface Snapshot {
   nodes: NodeView[];
   daemonSets: V1DaemonSet[]; // ours only (managed-by label), in the proxy namespace
   pods: ProxyPodView[];
+  /** The DaemonSets whose pods `pods` holds; undefined: every proxy pod was listed. The others
+   *  were not listed because their status proves where their Ready pods are (proxy_readiness.ts). */
+  podsListed?: string[];
   endpoints: EndpointsView[];
   /** undefined when the nodes are not GCE instances (kubeconfig mode on another cloud). */
   instances?: InstanceView[];

@@ -1,7 +1,7 @@
 // plan(snapshot, config): the whole decision of one sync, as data (pure, deterministic: no I/O,
 // no clock but snapshot.now, inputs sorted, actions in a fixed order). Holds back everything
 // destructive when a read failed.
-import type { Action, ActionKind, Plan, ProxyPodView, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
+import type { Action, ActionKind, Plan, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
 import type { PlanConfig } from './plan_config.ts';
 import type { PlanContext } from './plan_context.ts';
 import { ESSENTIAL_READS, assessReads } from './reads.ts';
@@ -12,6 +12,7 @@ import { planDaemonSets } from './plan_daemonsets.ts';
 import { planFirewalls } from './plan_firewalls.ts';
 import { planServiceStatus } from './plan_status.ts';
 import { ipCatalog } from './select.ts';
+import { proxyStates } from './proxy_readiness.ts';
 import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
 
@@ -52,6 +53,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     if (claim.claimed) assessments.set(svc.uid, assessService(svc, config, namespaces.get(svc.namespace)));
   }
   resolvePortConflicts([...assessments.values()]);
+  const nodes = assessNodes(snapshot, config);
 
   const ctx: PlanContext = {
     snapshot,
@@ -62,11 +64,10 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     servicesByUid: new Map(services.map((s) => [s.uid, s])),
     claims,
     assessments,
-    podsByDaemonSet: groupPods(snapshot.pods),
+    proxies: proxyStates(snapshot, nodes.map((f) => f.node)),
   };
   const daemonSets = planDaemonSets(ctx);
   const firewalls = planFirewalls(ctx);
-  const nodes = assessNodes(snapshot, config);
   const ips = ipCatalog(nodes);
 
   const actions: Action[] = [...daemonSets.actions, ...firewalls.actions];
@@ -98,16 +99,6 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     }
   }
   return { actions: sortActions(actions), services: explanations, notes, heldBack };
-}
-
-function groupPods(pods: readonly ProxyPodView[]): Map<string, ProxyPodView[]> {
-  const out = new Map<string, ProxyPodView[]>();
-  for (const p of pods) {
-    const list = out.get(p.daemonSet);
-    if (list) list.push(p);
-    else out.set(p.daemonSet, [p]);
-  }
-  return out;
 }
 
 function actionTarget(a: Action): string {

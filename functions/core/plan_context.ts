@@ -1,9 +1,10 @@
 // What the parts of one planning run share: the inputs, the verdict on each Service, and the
 // words for "why is this object of ours no longer wanted" (pure).
-import type { Plan, ProxyPodView, ReadName, ServiceRef, ServiceView, Snapshot } from './model.ts';
+import type { Plan, ReadName, ServiceRef, ServiceView, Snapshot } from './model.ts';
 import type { PlanConfig } from './plan_config.ts';
 import type { Claim } from './claim.ts';
 import type { Assessment } from './validate.ts';
+import type { ProxyState } from './proxy_readiness.ts';
 import { serviceKey } from './naming.ts';
 
 export interface PlanContext {
@@ -15,7 +16,8 @@ export interface PlanContext {
   servicesByUid: ReadonlyMap<string, ServiceView>;
   claims: ReadonlyMap<string, Claim>; // by Service UID
   assessments: ReadonlyMap<string, Assessment>; // claimed Services, by UID
-  podsByDaemonSet: ReadonlyMap<string, ProxyPodView[]>;
+  /** Where each DaemonSet (by name) runs Ready proxies, over the plan's sorted nodes. */
+  proxies: (daemonSet: string) => ProxyState;
 }
 
 /** Claimed and not refused: nodelb runs a proxy for it and opens its ports. */

@@ -1,6 +1,7 @@
 // Status and Event actions of one run, and the per-Service explanation `nodelb status` prints.
 // Withholds status writes the failed reads make unsafe (pure).
 import type { Action, FirewallRuleState, ProxyPodView, ServiceExplanation } from './model.ts';
+import type { ProxyState } from './proxy_readiness.ts';
 import type { PlanContext } from './plan_context.ts';
 import type { NodeFacts } from './nodes.ts';
 import type { Assessment } from './validate.ts';
@@ -54,7 +55,7 @@ export function planServiceStatus(
 ): ServiceOutcome {
   const served = isServed(a);
   const dsName = daemonSetName(a.svc.name, a.svc.uid);
-  const pods: readonly ProxyPodView[] = served ? (ctx.podsByDaemonSet.get(dsName) ?? []) : [];
+  const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
   let selection: Selection | undefined;
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
@@ -72,7 +73,7 @@ export function planServiceStatus(
       nodes,
       families: a.families,
       selector: a.settings.nodeSelector,
-      pods,
+      ...(proxies.source === 'pods' ? { pods: proxies.pods } : { pods: [], readyOn: proxies.readyOn }),
       ...(endpoints ? { endpointNodes: endpoints } : {}),
       currentIPs: new Set(a.svc.ingress.map((i) => canonicalIP(i.ip ?? ''))),
       maxIPs: a.settings.maxIPs,
@@ -110,7 +111,7 @@ export function planServiceStatus(
     ...(served ? { daemonSet: dsName } : {}),
     firewallRules: rules.names,
     ...(rules.states ? { firewallStates: rules.states } : {}),
-    proxyPods: { ready: countReady(pods), total: pods.length },
+    proxyPods: proxies.source === 'pods' ? { ready: countReady(proxies.pods), total: proxies.pods.length } : { ready: proxies.ready, total: proxies.total },
     // Read on demand (see selectNodes): a scheduled sync never looks at them.
     get nodes() {
       return selection?.decisions ?? [];

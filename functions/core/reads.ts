@@ -19,9 +19,12 @@ export function assessReads(snapshot: Snapshot): ReadHealth {
     notes.push({ severity: 'WARNING', message: `reading ${f.read} failed (${f.message}): nothing is deleted and no IP is withdrawn this run` });
   }
   // An empty list where there was something is more likely a broken read than a sudden void.
-  if (snapshot.nodes.length === 0 && snapshot.pods.length > 0 && !untrusted.has('nodes')) {
+  // Pods may not have been listed (their DaemonSets' status vouched for them): count those too.
+  const reported = snapshot.daemonSets.reduce((n, ds) => n + (ds.status?.currentNumberScheduled ?? 0), 0);
+  const proxyPods = Math.max(snapshot.pods.length, reported);
+  if (snapshot.nodes.length === 0 && proxyPods > 0 && !untrusted.has('nodes')) {
     untrusted.add('nodes');
-    notes.push({ severity: 'WARNING', message: `no Nodes were listed while ${snapshot.pods.length} proxy pods exist: the Node list is treated as failed` });
+    notes.push({ severity: 'WARNING', message: `no Nodes were listed while ${proxyPods} proxy pods exist: the Node list is treated as failed` });
   }
   const gceNodes = snapshot.nodes.filter(isGceNode).length;
   if (snapshot.instances !== undefined && snapshot.instances.length === 0 && gceNodes > 0 && !untrusted.has('instances')) {

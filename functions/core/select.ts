@@ -12,6 +12,9 @@ export interface SelectionInput {
   families: readonly IPFamily[];
   selector: Selector;
   pods: readonly ProxyPodView[]; // of this Service's DaemonSet
+  /** Instead of pods, when the DaemonSet's status proves them: per node of `nodes`, 1 where a
+   *  Ready proxy pod runs (proxy_readiness.ts). */
+  readyOn?: Uint8Array;
   /** externalTrafficPolicy Local: nodes hosting a ready endpoint; undefined for Cluster. */
   endpointNodes?: ReadonlySet<string>;
   currentIPs: ReadonlySet<string>; // canonical IPs in the Service's status now
@@ -137,7 +140,7 @@ const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
 export function selectNodes(input: SelectionInput): Selection {
   const excluded = new Map<string, readonly string[]>();
   const eligible: NodeFacts[] = [];
-  const podFlags = podFlagsByNode(input.nodes, input.pods);
+  const podFlags = input.readyOn ? input.readyOn.map((r) => (r ? POD_ANY | POD_READY : 0)) : podFlagsByNode(input.nodes, input.pods);
   for (let i = 0; i < input.nodes.length; i++) {
     const facts = input.nodes[i] as NodeFacts;
     const reasons = exclusions(facts, input, podFlags[i] as number);

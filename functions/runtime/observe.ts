@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import type { EndpointsView, FirewallView, IngressView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
+import { proxyEvidence } from '../core/proxy_readiness.ts';
 import type { Clock } from './clock.ts';
 import { ApiError, describeError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -76,7 +77,16 @@ export async function observe(
   const servicesP = read('services', () => kube.listServices());
   const nodesP = read('nodes', () => kube.listNodes());
   const daemonSetsP = read('daemonsets', () => kube.listDaemonSets(config.namespace, MANAGED_SELECTOR));
-  const podsP = read('pods', () => kube.listProxyPods(config.namespace, DAEMONSET_LABEL));
+  const now = rfc3339(new Date(started));
+  // Proxy pods are S × N: only those of DaemonSets whose status does not prove them are listed.
+  const podsP = (async (): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> => {
+    const [daemonSets, nodes] = await Promise.all([daemonSetsP, nodesP]);
+    const which = daemonSets && nodes ? podsToList(daemonSets, nodes.map(toNodeView), now) : { selector: DAEMONSET_LABEL };
+    const selector = which.selector;
+    if (selector === undefined) return { pods: [], listed: [] };
+    const pods = await read('pods', () => kube.listProxyPods(config.namespace, selector));
+    return { pods, ...(which.listed ? { listed: which.listed } : {}) };
+  })();
 
   // EndpointSlices matter only for claimed Services with externalTrafficPolicy: Local.
   const endpointsP = servicesP.then(async (services): Promise<EndpointsView[]> => {
@@ -137,7 +147,7 @@ export async function observe(
     return rules ? rules.map(toFirewallView) : [];
   })();
 
-  const [namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRaw, endpoints, instances, firewalls] = await Promise.all([
+  const [namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRead, endpoints, instances, firewalls] = await Promise.all([
     namespacesP,
     servicesP,
     nodesP,
@@ -153,9 +163,11 @@ export async function observe(
   const services: ServiceView[] = (servicesRaw ?? []).map((s) => toServiceView(s, ingressViews));
   const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
   const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];
+  const podsRaw = podsRead.pods;
   const pods: ProxyPodView[] = podsRaw ?? [];
+  const podsListed = podsRead.listed;
 
-  markSuspiciousEmpties(distrust, failedReads, { namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRaw, instances, nodes, loadBalancerClass: config.loadBalancerClass });
+  markSuspiciousEmpties(distrust, failedReads, { namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRaw, podsListed, instances, nodes, loadBalancerClass: config.loadBalancerClass });
 
   // Kept as the base of full-object status writes, which replace the ingress list: so it is not
   // kept (a Service lists up to one IP per node: a million entries for 1000 × 1000).
@@ -163,30 +175,49 @@ export async function observe(
   for (const s of servicesRaw ?? []) if (s.metadata?.uid) rawServices.set(s.metadata.uid, withoutIngress(s));
 
   const snapshot: Snapshot = {
-    now: rfc3339(new Date(opts.clock.now())),
+    now,
     cluster: { id: kubeSystemUid(namespacesRaw) ?? '', name: info.name, project: info.project ?? instances?.[0]?.project },
     services,
     namespaces,
     nodes,
     daemonSets,
     pods,
+    ...(podsListed ? { podsListed } : {}),
     endpoints,
     instances,
     firewalls,
     goingAway: opts.goingAway ?? [],
     failedReads,
   };
-  opts.logger.info('snapshot.observed', `observed ${services.length} services, ${nodes.length} nodes, ${daemonSets.length} daemonsets, ${pods.length} proxy pods`, {
+  const podsOf = podsListed === undefined ? 'all DaemonSets' : `${podsListed.length} of ${daemonSets.length} DaemonSets (the others' status proves their pods)`;
+  opts.logger.info('snapshot.observed', `observed ${services.length} services, ${nodes.length} nodes, ${daemonSets.length} daemonsets, ${pods.length} proxy pods of ${podsOf}`, {
     services: services.length,
     nodes: nodes.length,
     daemonSets: daemonSets.length,
     pods: pods.length,
+    podsListedFor: podsListed?.length ?? 'all',
     instances: instances?.length,
     firewalls: firewalls?.length,
     failedReads: failedReads.map((f) => f.read),
     durationMs: opts.clock.now() - started,
   });
   return { snapshot, rawServices, readErrors };
+}
+
+/** A label selector in the URL stays short below this many DaemonSets; more are listed whole. */
+export const MAX_NAMED_DAEMONSETS = 40;
+
+/** Which proxy pods to list: none (every DaemonSet's status proves its pods), those of a few
+ *  named DaemonSets, or all of them (`listed` undefined). */
+export function podsToList(daemonSets: readonly V1DaemonSet[], nodes: readonly NodeView[], now: string): { selector?: string; listed?: string[] } {
+  // No DaemonSet at all proves nothing, and listing every proxy pod (none, when that is true)
+  // is what tells a transient empty answer from an empty namespace.
+  if (daemonSets.length === 0) return { selector: DAEMONSET_LABEL };
+  const { unproven } = proxyEvidence(daemonSets, nodes, now);
+  if (unproven.size === 0) return { listed: [] };
+  if (unproven.size > MAX_NAMED_DAEMONSETS) return { selector: DAEMONSET_LABEL };
+  const names = [...unproven.keys()].sort();
+  return { selector: `${DAEMONSET_LABEL} in (${names.join(',')})`, listed: names };
 }
 
 function withoutIngress(s: V1Service): V1Service {
@@ -210,6 +241,7 @@ function markSuspiciousEmpties(
     nodesRaw?: unknown[];
     daemonSetsRaw?: unknown[];
     podsRaw?: ProxyPodView[];
+    podsListed?: string[];
     instances?: InstanceView[];
     nodes: NodeView[];
     loadBalancerClass: string;
@@ -225,7 +257,10 @@ function markSuspiciousEmpties(
   if (r.nodesRaw && r.nodesRaw.length === 0 && scheduledPods > 0) mark('nodes', `no nodes while ${scheduledPods} proxy pods are scheduled`);
   if (r.daemonSetsRaw && r.daemonSetsRaw.length === 0 && (r.podsRaw ?? []).length > 0) mark('daemonsets', 'no DaemonSets while proxy pods exist');
   // Without this, an empty pod list reads as "no proxy is Ready anywhere": every IP withdrawn.
-  const reportedPods = (r.daemonSetsRaw ?? []).reduce<number>((n, ds) => n + ((ds as V1DaemonSet).status?.currentNumberScheduled ?? 0), 0);
+  const listed = r.podsListed === undefined ? undefined : new Set(r.podsListed);
+  const reportedPods = (r.daemonSetsRaw ?? [])
+    .filter((ds) => !listed || listed.has((ds as V1DaemonSet).metadata?.name ?? ''))
+    .reduce<number>((n, ds) => n + ((ds as V1DaemonSet).status?.currentNumberScheduled ?? 0), 0);
   if (r.podsRaw && r.podsRaw.length === 0 && reportedPods > 0) mark('pods', `no proxy pods while the DaemonSets report ${reportedPods} scheduled`);
   const gceNodes = r.nodes.filter((n) => (n.providerID ?? '').startsWith('gce://')).length;
   if (r.instances && r.instances.length === 0 && gceNodes > 0) mark('instances', `no GCE instances while ${gceNodes} nodes are GCE instances`);

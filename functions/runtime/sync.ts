@@ -9,15 +9,15 @@ import { CallCounter } from '../adapters/calls.ts';
 import { connectCluster, type ClusterTarget, type Connection } from '../adapters/connect.ts';
 import { createContainerApi } from '../adapters/container.ts';
 import type { Config } from '../config.ts';
-import type { Action, Plan, ProxyPodView, Snapshot } from '../core/model.ts';
-import { DAEMONSET_LABEL } from '../core/naming.ts';
+import type { Action, Plan, Snapshot } from '../core/model.ts';
+import { rolledOut } from '../core/proxy_readiness.ts';
 import { plan as realPlan } from '../core/plan.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
 import { applyActions, describeTarget, type ActionResult } from './apply.ts';
 import { deadlineIn, systemClock, type Clock, type Deadline } from './clock.ts';
 import { describeError, isApiError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { observe, type Observation } from './observe.ts';
+import { MANAGED_SELECTOR, observe } from './observe.ts';
 import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
 import { failureEvents } from './failure_events.ts';
@@ -102,15 +102,15 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     } else {
       const kube = retrying(conn.kube, 'kube', policy);
       const compute = conn.compute ? retrying(conn.compute, 'compute', policy) : undefined;
-      const round = async (n: number, observed?: Observation): Promise<Round | undefined> => {
+      const round = async (n: number): Promise<Round | undefined> => {
         rounds = n;
-        return runRound(n, kube, compute, conn as Connection, observed);
+        return runRound(n, kube, compute, conn as Connection);
       };
       lastRound = await round(1);
       if (lastRound && !dryRun && lastRound.changedDaemonSets.length > 0 && !deadline.expired()) {
-        const settled = await settle(kube, compute, conn, lastRound.changedDaemonSets, deadline);
+        const settled = await settle(kube, lastRound.changedDaemonSets, deadline);
         settleTimedOut = !settled.ready;
-        const second = await round(2, settled.observation);
+        const second = await round(2);
         if (second) lastRound = second;
       }
     }
@@ -163,11 +163,11 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   });
   return report;
 
-  async function runRound(n: number, kube: KubeApi, compute: ComputeApi | undefined, c: Connection, observed?: Observation): Promise<Round | undefined> {
+  async function runRound(n: number, kube: KubeApi, compute: ComputeApi | undefined, c: Connection): Promise<Round | undefined> {
     const roundLog = n > 1 ? log.child({ round: n }) : log;
     // Read failures of an earlier round are superseded by this round's reads.
     for (let i = errors.length - 1; i >= 0; i--) if (errors[i]?.stage === 'observe') errors.splice(i, 1);
-    const observation = observed ?? (await observe({ kube, compute }, c.info, config, { clock, logger: roundLog, goingAway: opts.goingAway }));
+    const observation = await observe({ kube, compute }, c.info, config, { clock, logger: roundLog, goingAway: opts.goingAway });
     const { snapshot } = observation;
     for (const e of observation.readErrors) fail('observe', e);
     for (const p of snapshotPrerequisites(snapshot, config.namespace))
@@ -245,41 +245,29 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     prerequisites.push({ name: 'permission', message: r.error ?? `${r.kind} ${r.target} was refused`, fix: r.fix, blocking: false });
   }
 
-  /** Polls the new proxy pods until each changed DaemonSet has pods and all scheduled ones are
-   *  Ready, or settleMs passes. A few DaemonSets are watched through their own pods; more than
-   *  that needs every proxy pod listed anyway, so each poll is then a whole observation, and the
-   *  last one is what the next round plans from (instead of listing every pod once more). */
-  async function settle(kube: KubeApi, compute: ComputeApi | undefined, c: Connection, names: string[], dl: Deadline): Promise<{ ready: boolean; observation?: Observation }> {
+  /** Polls the changed DaemonSets (one list call, whatever their number) until each has rolled
+   *  out — every pod it wants scheduled, current and Ready, by its own status — or settleMs
+   *  passes. The next round reads the world again, so the status it plans is the new one. */
+  async function settle(kube: KubeApi, names: string[], dl: Deadline): Promise<{ ready: boolean }> {
     const until = Math.min(clock.now() + config.settleMs, dl.at);
-    const few = names.length <= 20;
     const wanted = new Set(names);
-    let observation: Observation | undefined;
     for (;;) {
+      let waiting: string[];
       try {
-        let pods: ProxyPodView[];
-        if (few) {
-          pods = await kube.listProxyPods(config.namespace, `${DAEMONSET_LABEL} in (${names.join(',')})`);
-        } else {
-          observation = await observe({ kube, compute }, c.info, config, { clock, logger: log.child({ round: 2 }), goingAway: opts.goingAway });
-          if (observation.snapshot.failedReads.some((f) => f.read === 'pods' || f.read === 'daemonsets')) throw observation.readErrors[0] ?? new Error('the proxy pods could not be read');
-          pods = observation.snapshot.pods;
-        }
-        pods = pods.filter((p) => wanted.has(p.daemonSet));
-        const ready = names.every((n) => {
-          const mine = pods.filter((p) => p.daemonSet === n && p.nodeName);
-          return mine.length > 0 && mine.every((p) => p.ready);
-        });
-        if (ready) {
-          log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
-          return { ready: true, observation };
-        }
+        const daemonSets = await kube.listDaemonSets(config.namespace, MANAGED_SELECTOR);
+        const done = new Set(daemonSets.filter((ds) => wanted.has(ds.metadata?.name ?? '') && rolledOut(ds)).map((ds) => ds.metadata?.name ?? ''));
+        waiting = names.filter((n) => !done.has(n));
       } catch (e) {
-        log.warn('settle.failed', `cannot watch the proxy pods: ${describeError(e)}`, { error: e });
+        log.warn('settle.failed', `cannot watch the proxy DaemonSets: ${describeError(e)}`, { error: e });
         return { ready: false };
       }
+      if (waiting.length === 0) {
+        log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
+        return { ready: true };
+      }
       if (clock.now() + (opts.settlePollMs ?? 1000) > until) {
-        log.info('settle.timeout', `proxy pods not all Ready after ${config.settleMs} ms; status follows at a later sync`, { daemonSets: names.length });
-        return { ready: false, observation };
+        log.info('settle.timeout', `${waiting.length} DaemonSet(s) not rolled out after ${config.settleMs} ms (${waiting.slice(0, 5).join(', ')}${waiting.length > 5 ? ', …' : ''}); status follows at a later sync`, { daemonSets: names.length, waiting: waiting.length });
+        return { ready: false };
       }
       await clock.sleep(opts.settlePollMs ?? 1000);
     }

@@ -1,5 +1,5 @@
 // Least privilege, checked against what the code really calls: a full life (cold sync, steady
-// sync, a change with write conflicts, a deletion, a GCE event) through the Functions Framework
+// sync, a proxy pod not Ready, a change with write conflicts, a deletion, a GCE event) through the Functions Framework
 // against the simulated GKE; every Kubernetes request in the call log must be allowed by
 // manifests/rbac.yaml and every rule there must be used; every Compute/Container request maps to
 // IAM permissions that must equal the custom role in infra/ (plus clusters.connect, which the DNS
@@ -51,6 +51,13 @@ test('the calls of a full sync life are exactly what RBAC and the IAM role grant
   });
   await step('cold sync', () => sync('cold sync'));
   await step('steady sync', () => sync('steady sync'));
+  // A proxy pod that is not Ready: its DaemonSet's status proves nothing, so its pods are listed.
+  await step('proxy pod not Ready', async () => {
+    const ds = sim.kube.list('daemonsets', 'nodelb-system')[0]?.metadata.name ?? '';
+    sim.kube.setPodReady('nodelb-system', ds, w.nodes[1]!, false);
+    await sync('proxy pod not Ready');
+    sim.kube.setPodReady('nodelb-system', ds, w.nodes[1]!, undefined);
+  });
   // A change, with the write conflicts concurrent runs cause (the code re-reads by name).
   await step('change with conflicts', async () => {
     sim.kube.updateService('default', 'web', (s) => {

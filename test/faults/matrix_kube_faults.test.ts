@@ -189,10 +189,15 @@ test('row 19: transient empty lists — nodes, Services, DaemonSets, pods, insta
   const w = await converged(t);
   w.addService({ name: 'local', ports: [9090], policy: 'Local' });
   w.sim.kube.setEndpoints('default', 'local', w.nodes.map((nodeName) => ({ nodeName })));
+  // One proxy pod of web is not Ready: its DaemonSet's status no longer vouches for its pods,
+  // so every run lists them (an all-Ready world lists no pod at all).
+  const webDaemonSet = w.ourDaemonSets().find((d) => d.startsWith('nodelb-web-')) as string;
+  w.sim.kube.setPodReady('nodelb-system', webDaemonSet, w.nodes[2] as string, false);
   await w.converge();
   const foreign = w.foreign();
   const before = { rules: w.ourRules().length, ds: w.ourDaemonSets().length, web: w.ingress('web'), local: w.ingress('local') };
   assert.equal(before.local.length, 3);
+  assert.equal(before.web.length, 2);
   const lists: [string, 'kube' | 'compute', string][] = [
     ['nodes', 'kube', '/api/v1/nodes'],
     ['services', 'kube', '/api/v1/services'],

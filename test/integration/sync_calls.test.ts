@@ -7,6 +7,7 @@ import { startWorld, problems, type World } from './sync_world.ts';
 import { seedWorld } from '../sim/scenario.ts';
 import type { CallRecord } from '../sim/faults.ts';
 import { POD_PAGE_SIZE } from '../../functions/adapters/pod_pages.ts';
+import { MAX_NAMED_DAEMONSETS } from '../../functions/runtime/observe.ts';
 
 function byApi(calls: readonly CallRecord[]): Record<string, { reads: number; writes: number }> {
   const out: Record<string, { reads: number; writes: number }> = {};
@@ -60,9 +61,10 @@ for (const mode of ['gke', 'kubeconfig'] as const) {
     const steadyLog = byApi(w.sim.faults.calls);
     t.diagnostic(`steady ${mode}: ${JSON.stringify(steadyLog)}; ${JSON.stringify(shape(w.sim.faults.calls))}`);
     assert.deepEqual(w.writes(), { kube: 0, compute: 0, container: 0 });
-    // namespaces, services, nodes, daemonsets, pods (1000 proxy pods: one page of POD_PAGE_SIZE) |
-    // instances, firewalls | getCluster
-    assert.deepEqual(steadyLog.kube, { reads: 4 + Math.ceil(1000 / POD_PAGE_SIZE), writes: 0 });
+    // namespaces, services, nodes, daemonsets | instances, firewalls | getCluster. No pod list:
+    // every DaemonSet's status proves its 50 pods Ready.
+    assert.deepEqual(steadyLog.kube, { reads: 4, writes: 0 });
+    assert.equal(w.sim.faults.calls.filter((c) => c.path.endsWith('/pods')).length, 0);
     assert.deepEqual(steadyLog.compute, { reads: 2, writes: 0 });
     assert.deepEqual(steadyLog.container, mode === 'gke' ? { reads: 1, writes: 0 } : undefined);
   });
@@ -79,8 +81,35 @@ test('the number of list calls does not grow with Services and nodes (pagination
     await w.sync('gke');
     // A list's follow-up pages carry a continue/pageToken: count first pages only.
     lists.push(shape(w.sim.faults.calls.filter((c) => !/(^|&)(continue|pageToken)=/.test(c.query))));
-    const pods = w.sim.faults.calls.filter((c) => c.path.endsWith('/pods')).length;
-    assert.equal(pods, Math.ceil(w.sim.kube.list('pods', 'nodelb-system').length / POD_PAGE_SIZE));
   }
   assert.deepEqual(lists[0], lists[1]);
+});
+
+test('proxy pods are listed only for DaemonSets whose status does not prove them: by name when few, all when many', async (t) => {
+  const w = await world(t, 45, 6);
+  assert.equal((await w.sync('gke')).converged, true);
+  const daemonSets = w.sim.kube.list('daemonsets', 'nodelb-system').map((d) => d.metadata.name ?? '').sort();
+  const nodes = w.sim.kube.list('nodes').map((n) => n.metadata.name ?? '').sort();
+  const podLists = () => w.sim.faults.calls.filter((c) => c.path.endsWith('/pods'));
+  const selectorOf = (c: CallRecord) => new URLSearchParams(c.query).get('labelSelector') ?? '';
+
+  // Two DaemonSets each have a pod that is not Ready: one list call names just those two.
+  w.sim.kube.setPodReady('nodelb-system', daemonSets[3] as string, nodes[0] as string, false);
+  w.sim.kube.setPodReady('nodelb-system', daemonSets[7] as string, nodes[1] as string, false);
+  w.sim.faults.resetCalls();
+  const few = await w.sync('gke');
+  assert.equal(podLists().length, 1);
+  assert.equal(selectorOf(podLists()[0] as CallRecord), `nodelb.dev/daemonset in (${daemonSets[3]},${daemonSets[7]})`);
+  const ipsOf = (i: number) => few.plan.services.find((s) => s.daemonSet === daemonSets[i])?.ingress.length;
+  assert.equal(ipsOf(3), 5, 'the node whose pod is not Ready is left out');
+  assert.equal(ipsOf(4), 6, 'a proven DaemonSet publishes every node');
+
+  // More than MAX_NAMED_DAEMONSETS unproven: one selector for all proxy pods, paged.
+  for (const ds of daemonSets.slice(0, MAX_NAMED_DAEMONSETS + 1)) w.sim.kube.setPodReady('nodelb-system', ds, nodes[2] as string, false);
+  w.sim.faults.resetCalls();
+  await w.sync('gke');
+  const all = podLists().filter((c) => !/(^|&)continue=/.test(c.query));
+  assert.equal(all.length, 1);
+  assert.equal(selectorOf(all[0] as CallRecord), 'nodelb.dev/daemonset');
+  assert.equal(podLists().length, Math.ceil((45 * 6) / POD_PAGE_SIZE));
 });
