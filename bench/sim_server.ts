@@ -101,7 +101,7 @@ reply({
   startupMs: Math.round(performance.now() - started),
 });
 
-closeOnSignals(sim);
+const stop = closeOnSignals(sim);
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {

@@ -1,7 +1,8 @@
 // Standalone simulators (serve.ts, the benchmark's server) close cleanly on SIGTERM/SIGINT and
 // exit 0, so the process that started them can stop them without leaving sockets behind.
 
-export function closeOnSignals(sim: { close(): Promise<void> }): void {
+/** Returns the stop function, for other reasons to stop (the benchmark's stdin closing). */
+export function closeOnSignals(sim: { close(): Promise<void> }): () => void {
   let closing = false;
   const stop = (): void => {
     if (closing) return;
@@ -13,4 +14,5 @@ export function closeOnSignals(sim: { close(): Promise<void> }): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  return stop;
 }
