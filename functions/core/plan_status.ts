@@ -6,7 +6,7 @@ import type { PlanContext } from './plan_context.ts';
 import type { NodeFacts } from './nodes.ts';
 import type { Assessment } from './validate.ts';
 import { isServed } from './plan_context.ts';
-import { ingressFor, selectNodes, type IPCatalog, type Selection } from './select.ts';
+import { ingressFor, selectNodes, type IPCatalog, type SelectionInput } from './select.ts';
 import { conditionMessage, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { matchesSelector } from './selectors.ts';
@@ -56,7 +56,6 @@ export function planServiceStatus(
   const served = isServed(a);
   const dsName = daemonSetName(a.svc.name, a.svc.uid);
   const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
-  let selection: Selection | undefined;
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
   const warnings = [...a.warnings];
@@ -67,19 +66,22 @@ export function planServiceStatus(
     });
   }
   const notices = [...a.problems, ...warnings];
+  const endpoints = served ? endpointNodes(ctx, a) : undefined;
+  /** Built again for an explanation rather than kept: per Service it holds a set of the
+   *  published IPs, and a plan keeps 1000 explanations of 1000 nodes each. */
+  const selectionInput = (): SelectionInput => ({
+    nodes,
+    families: a.families,
+    selector: a.settings.nodeSelector,
+    ...(proxies.source === 'pods' ? { pods: proxies.pods } : { pods: [], readyOn: proxies.readyOn }),
+    ...(endpoints ? { endpointNodes: endpoints } : {}),
+    currentIPs: new Set(a.svc.ingress.map((i) => canonicalIP(i.ip ?? ''))),
+    maxIPs: a.settings.maxIPs,
+    staticIPLabel: ctx.config.staticIPLabel,
+    preferStandardNodes: ctx.config.preferStandardNodes,
+  });
   if (served) {
-    const endpoints = endpointNodes(ctx, a);
-    selection = selectNodes({
-      nodes,
-      families: a.families,
-      selector: a.settings.nodeSelector,
-      ...(proxies.source === 'pods' ? { pods: proxies.pods } : { pods: [], readyOn: proxies.readyOn }),
-      ...(endpoints ? { endpointNodes: endpoints } : {}),
-      currentIPs: new Set(a.svc.ingress.map((i) => canonicalIP(i.ip ?? ''))),
-      maxIPs: a.settings.maxIPs,
-      staticIPLabel: ctx.config.staticIPLabel,
-      preferStandardNodes: ctx.config.preferStandardNodes,
-    });
+    const selection = selectNodes(selectionInput());
     ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode, ips);
     const n = selection.chosen.length;
     if (n > 0) {
@@ -114,7 +116,7 @@ export function planServiceStatus(
     proxyPods: proxies.source === 'pods' ? { ready: countReady(proxies.pods), total: proxies.pods.length } : { ready: proxies.ready, total: proxies.total },
     // Read on demand (see selectNodes): a scheduled sync never looks at them.
     get nodes() {
-      return selection?.decisions ?? [];
+      return served ? selectNodes(selectionInput()).decisions : [];
     },
     ingress: ingress.map((i) => i.ip ?? ''),
   };

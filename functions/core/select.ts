@@ -63,8 +63,19 @@ function ipsOf(facts: NodeFacts, families: readonly IPFamily[]): string[] {
   return families.length === 1 ? facts.ips[families[0] as IPFamily] : families.flatMap((f) => facts.ips[f]);
 }
 
-/** Why the node cannot serve this Service (empty: it can). The node's own problems are shared,
- *  not copied, unless this Service adds to them. */
+/** Whether the node can serve this Service: exclusions() without building the reasons, since
+ *  this runs for every Service × node (a million times for 1000 × 1000). */
+function eligible(facts: NodeFacts, input: SelectionInput, podFlags: number): boolean {
+  return (
+    facts.problems.length === 0 &&
+    (podFlags & POD_READY) !== 0 &&
+    matchesSelector(facts.node.labels, input.selector) &&
+    ipsOf(facts, input.families).length > 0 &&
+    (!input.endpointNodes || input.endpointNodes.has(facts.node.name))
+  );
+}
+
+/** Why the node cannot serve this Service (empty: it can). */
 function exclusions(facts: NodeFacts, input: SelectionInput, podFlags: number): readonly string[] {
   let reasons: string[] | undefined;
   const add = (reason: string) => (reasons ??= [...facts.problems]).push(reason);
@@ -138,28 +149,35 @@ const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
 };
 
 export function selectNodes(input: SelectionInput): Selection {
-  const excluded = new Map<string, readonly string[]>();
-  const eligible: NodeFacts[] = [];
   const podFlags = input.readyOn ? input.readyOn.map((r) => (r ? POD_ANY | POD_READY : 0)) : podFlagsByNode(input.nodes, input.pods);
+  const eligibleNodes: NodeFacts[] = [];
   for (let i = 0; i < input.nodes.length; i++) {
     const facts = input.nodes[i] as NodeFacts;
-    const reasons = exclusions(facts, input, podFlags[i] as number);
-    if (reasons.length > 0) excluded.set(facts.node.name, reasons);
-    else eligible.push(facts);
+    if (eligible(facts, input, podFlags[i] as number)) eligibleNodes.push(facts);
   }
-  const { keys, order } = rank(eligible, input);
+  const { keys, order } = rank(eligibleNodes, input);
   const taken = input.maxIPs > 0 ? order.slice(0, input.maxIPs) : order;
-  const chosen = taken.map((i) => eligible[i] as NodeFacts);
-  const last = taken[taken.length - 1];
-  // A node left out by the cap is told which preference put the last chosen node ahead of it.
-  const outranked = new Map(
-    order.slice(taken.length).map((i) => [(eligible[i] as NodeFacts).node.name, last !== undefined ? OUTRANKED_BY[PREFERENCES[firstDifference(keys, last, i)] ?? 'name'] : '']),
-  );
+  const chosen = taken.map((i) => eligibleNodes[i] as NodeFacts);
+  /** Every excluded node with its reasons: only for an explanation or an empty choice. */
+  const excludedNodes = () => {
+    const excluded = new Map<string, readonly string[]>();
+    for (let i = 0; i < input.nodes.length; i++) {
+      const facts = input.nodes[i] as NodeFacts;
+      const flags = podFlags[i] as number;
+      if (!eligible(facts, input, flags)) excluded.set(facts.node.name, exclusions(facts, input, flags));
+    }
+    return excluded;
+  };
   // One decision per node and Service (a million for 1000 Services × 1000 nodes) is what
-  // `nodelb status` and the HTTP report show; a scheduled sync never reads them. So they are
-  // made when first read, from what the choice above keeps anyway.
-  let decisions: NodeDecision[] | undefined;
+  // `nodelb status` and the HTTP report show; a scheduled sync never reads them. They are made
+  // when first read, and whoever keeps a Selection keeps only what the choice needs.
   const explain = (): NodeDecision[] => {
+    const excluded = excludedNodes();
+    const last = taken[taken.length - 1];
+    // A node left out by the cap is told which preference put the last chosen node ahead of it.
+    const outranked = new Map(
+      order.slice(taken.length).map((i) => [(eligibleNodes[i] as NodeFacts).node.name, last !== undefined ? OUTRANKED_BY[PREFERENCES[firstDifference(keys, last, i)] ?? 'name'] : '']),
+    );
     const chosenNames = new Set(chosen.map((f) => f.node.name));
     return input.nodes.map((facts) => {
       const name = facts.node.name;
@@ -172,11 +190,13 @@ export function selectNodes(input: SelectionInput): Selection {
   };
   return {
     get decisions() {
-      return (decisions ??= explain());
+      return explain();
     },
     chosen,
-    eligible: eligible.length,
-    summary: summarise(input.nodes.length, excluded),
+    eligible: eligibleNodes.length,
+    get summary() {
+      return summarise(input.nodes.length, excludedNodes());
+    },
   };
 }
 

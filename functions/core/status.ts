@@ -48,7 +48,24 @@ function sameIngress(stored: readonly IngressView[], wanted: readonly IngressVie
 }
 
 const ipsOf = (ingress: readonly IngressView[]) => ingress.map((i) => i.ip ?? i.hostname ?? '').filter((s) => s !== '');
-const goList = (ips: readonly string[]) => `[${ips.join(' ')}]`; // servicelb prints Go's %v of []string
+/** servicelb prints Go's %v of []string; past MAX_LISTED_IPS the rest is counted, not listed
+ *  (1000 IPs would make every Event, reason and log line of a status write 15 KB). */
+export const goList = (ips: readonly string[], sep = ' ') =>
+  ips.length <= MAX_LISTED_IPS ? `[${ips.join(sep)}]` : `[${ips.slice(0, MAX_LISTED_IPS).join(sep)} …${ips.length - MAX_LISTED_IPS} more]`;
+
+export const MAX_LISTED_IPS = 10;
+
+/** "[a b] -> [a c]" as servicelb says it; for long lists what was added and removed, since the
+ *  first ten of two thousand-IP lists are usually the same ten. `sep` joins a list's IPs. */
+export function describeIPChange(from: readonly string[], to: readonly string[], arrow = '->', sep = ' '): string {
+  const list = (ips: readonly string[]) => goList(ips, sep);
+  if (from.length <= MAX_LISTED_IPS && to.length <= MAX_LISTED_IPS) return `${list(from)} ${arrow} ${list(to)}`;
+  const before = new Set(from);
+  const after = new Set(to);
+  const added = to.filter((ip) => !before.has(ip));
+  const removed = from.filter((ip) => !after.has(ip));
+  return `${from.length} ${arrow} ${to.length} IPs, added ${list(added)}, removed ${list(removed)}`;
+}
 
 export interface StatusInput {
   svc: ServiceView;
@@ -82,7 +99,10 @@ export function planStatus(input: StatusInput): StatusPlan {
   const ipsChanged = from.join(',') !== to.join(',');
 
   const why: string[] = [];
-  if (ipsChanged) why.push(to.length > 0 ? `publish ${to.length} node IP${to.length === 1 ? '' : 's'} (was ${goList(from)})` : `clear the published IPs ${goList(from)}`);
+  if (ipsChanged) {
+    const was = from.length <= MAX_LISTED_IPS ? `was ${goList(from)}` : describeIPChange(from, to);
+    why.push(to.length > 0 ? `publish ${to.length} node IP${to.length === 1 ? '' : 's'} (${was})` : `clear the published IPs ${goList(from)}`);
+  }
   else if (!ingressSame) why.push('rewrite the ingress list in its canonical form');
   if (!conditionSame) {
     why.push(old ? `condition ${old.status}/${old.reason} → ${condition.status}/${condition.reason}: ${condition.message}` : `set condition ${condition.status}/${condition.reason}: ${condition.message}`);
@@ -103,7 +123,7 @@ export function planStatus(input: StatusInput): StatusPlan {
     const event = (type: 'Normal' | 'Warning', eventReason: string, message: string, reason: string) =>
       events.push({ kind: 'recordEvent', service: ref, type, eventReason, message, reason });
     if (to.length > 0 && ipsChanged) {
-      event('Normal', 'UpdatedLoadBalancer', `Updated LoadBalancer with new IPs: ${goList(from)} -> ${goList(to)}`, 'the published IPs changed');
+      event('Normal', 'UpdatedLoadBalancer', `Updated LoadBalancer with new IPs: ${describeIPChange(from, to)}`, 'the published IPs changed');
     }
     // Empty after serving, or newly without eligible nodes. A refusal has its own Warning.
     const becameUnavailable = from.length > 0 || (condition.reason === 'NoEligibleNodes' && old?.reason !== 'NoEligibleNodes');

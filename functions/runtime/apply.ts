@@ -12,6 +12,7 @@ import { daemonSetDrift } from '../core/daemonset_drift.ts';
 import type { Action, ConditionView, IngressView, ServiceRef } from '../core/model.ts';
 import { SERVICE_UID_LABEL, shortHash } from '../core/naming.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
+import { describeIPChange } from '../core/status.ts';
 import type { Clock, Deadline } from './clock.ts';
 import { ApiError, describeError, isApiError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -89,7 +90,7 @@ export function describeTarget(a: Action): string {
  *  all). Shared by the results and the report's action summaries. */
 export function describeChange(a: Action): string | undefined {
   if (a.kind === 'patchFirewall' && a.changes.length > 0) return a.changes.join(', ');
-  if (a.kind === 'writeStatus') return `[${a.from.join(', ')}] → [${a.to.join(', ')}]`;
+  if (a.kind === 'writeStatus') return describeIPChange(a.from, a.to, '→', ', ');
   if (a.kind === 'recordEvent') return `${a.type} ${a.eventReason}: ${a.message}`;
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { ConditionView, ServiceView, Snapshot } from '../../functions/core/
 import { plan } from '../../functions/core/plan.ts';
 import { aConfig, aGkeNode, aService, aSnapshot, actionsOf } from './builders.ts';
 import { converge } from './world.ts';
+import { describeIPChange, goList } from '../../functions/core/status.ts';
 
 const config = aConfig();
 
@@ -42,6 +43,24 @@ test('a node leaves: status rewritten, Normal event with old and new IPs', () =>
   assert.deepEqual(actionsOf(p.actions, 'recordEvent').map((e) => `${e.type} ${e.eventReason}: ${e.message}`), [
     'Normal UpdatedLoadBalancer: Updated LoadBalancer with new IPs: [203.0.113.1 203.0.113.2 203.0.113.3] -> [203.0.113.1 203.0.113.3]',
   ]);
+});
+
+test('a thousand IPs: the Event, the reason and the change say what was added and removed, bounded', () => {
+  const w = world([aService()], 30);
+  // Every third node moves to a new IP: 10 of 30 change.
+  const moved = { ...w, instances: (w.instances ?? []).map((i, k) => (k % 3 === 0 ? { ...i, externalIPv4: [`198.51.100.${k + 1}`] } : i)) };
+  const p = plan(moved, config);
+  const [write] = actionsOf(p.actions, 'writeStatus');
+  const [event] = actionsOf(p.actions, 'recordEvent');
+  assert.equal(write?.to.length, 30);
+  assert.match(write?.reason ?? '', /^publish 30 node IPs \(30 -> 30 IPs, added \[198\.51\.100\.1 198\.51\.100\.4 .*198\.51\.100\.28\], removed \[203\.0\.113\.1 .*\]\)/);
+  assert.match(event?.message ?? '', /^Updated LoadBalancer with new IPs: 30 -> 30 IPs, added \[(\S+ ){9}\S+\], removed \[(\S+ ){9}\S+\]$/);
+  const big = Array.from({ length: 1000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  const change = describeIPChange(big, [...big.slice(0, 990), '192.0.2.1'], '→', ', ');
+  assert.equal(change, '1000 → 991 IPs, added [192.0.2.1], removed [10.0.3.222, 10.0.3.223, 10.0.3.224, 10.0.3.225, 10.0.3.226, 10.0.3.227, 10.0.3.228, 10.0.3.229, 10.0.3.230, 10.0.3.231]');
+  assert.equal(goList(big).length < 200, true);
+  assert.match(goList(big), / …990 more\]$/);
+  assert.equal(describeIPChange(['a'], ['b']), '[a] -> [b]', 'short lists: servicelb\'s words');
 });
 
 test('the last node leaves: ingress empty, condition NoEligibleNodes, one Warning, then silence', () => {
