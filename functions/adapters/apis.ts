@@ -31,7 +31,7 @@ export interface KubeApi {
   replaceDaemonSet(ds: V1DaemonSet): Promise<V1DaemonSet>; // ds.metadata.resourceVersion set: 409 on conflict
   deleteDaemonSet(namespace: string, name: string, uid?: string): Promise<void>; // 404 is success
   /** Replaces status (ingress and conditions) with a resourceVersion precondition. */
-  writeServiceStatus(service: V1Service): Promise<V1Service>;
+  writeServiceStatus(service: V1Service): Promise<void>;
   createEvent(namespace: string, event: CoreV1Event): Promise<void>; // 409 (same name) is success
 }
 

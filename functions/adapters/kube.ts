@@ -177,9 +177,9 @@ export function createKubeApi(kc: KubeConfig, opts: KubeApiOptions): KubeApi {
       }
     },
 
-    writeServiceStatus(service: V1Service) {
+    async writeServiceStatus(service: V1Service) {
       const { namespace, name } = ids(service);
-      return call(
+      await call(
         { op: `update status of service ${namespace}/${name}`, verb: 'update', resource: 'services/status', namespace },
         true,
         () => core.replaceNamespacedServiceStatus({ namespace, name, body: service }),

@@ -13,6 +13,7 @@ import type { TokenSource } from './auth.ts';
 import type { CallCounter } from './calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
 import { objectIds as ids } from './kube_views.ts';
+import { JsonListSplitter } from './json_items.ts';
 import { listPodPages, POD_PAGE_SIZE } from './pod_pages.ts';
 
 export interface RestKubeApiOptions {
@@ -21,9 +22,6 @@ export interface RestKubeApiOptions {
   tokens: TokenSource;
   counter: CallCounter;
   pageSize?: number; // default 500
-  /** Services per page (default 100): a Service's status lists up to one IP per node, 40 KB
-   *  per Service on 1000 nodes, and a page is parsed whole. */
-  servicePageSize?: number;
   podPageSize?: number; // default POD_PAGE_SIZE (pod_pages.ts)
   requestTimeoutMs?: number; // per request (each page of a list), default 60 s
 }
@@ -56,7 +54,6 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   const timeoutMs = opts.requestTimeoutMs ?? 60_000;
   const limit = String(opts.pageSize ?? 500);
   const podLimit = String(opts.podPageSize ?? POD_PAGE_SIZE);
-  const serviceLimit = String(opts.servicePageSize ?? 100);
   const counter = opts.counter;
 
   /** Sends one request; resolves with the answer once its status is known (2xx only). `signal`
@@ -95,12 +92,16 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
     throw new HttpStatusError(status, await text(res), headersOf(res));
   }
 
-  async function call<T>(op: KubeOp, write: boolean, method: string, path: string, query: Query = {}, body?: unknown): Promise<T> {
+  async function call<T>(op: KubeOp, write: boolean, method: string, path: string, query: Query = {}, body?: unknown, answer: 'parse' | 'discard' = 'parse'): Promise<T> {
     if (write) counter.write('kube');
     else counter.read('kube');
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const res = await open(method, path, query, body, timeout);
+      if (answer === 'discard') {
+        for await (const _chunk of res); // read to the end (the connection is reused), keep nothing
+        return undefined as T;
+      }
       const t = await text(res);
       return (t === '' ? {} : JSON.parse(t)) as T;
     } catch (e) {
@@ -108,12 +109,23 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
     }
   }
 
+  /** Lists page by page; each page's items are parsed one by one as they arrive (json_items.ts),
+   *  so a page is never one big string and `fold` can share what items repeat. */
   async function listAll<T>(op: KubeOp, path: string, query: Query = {}, pageSize = limit, fold: (item: T) => T = (x) => x): Promise<T[]> {
     const out: T[] = [];
     let cont: string | undefined;
     do {
-      const page = await call<ListPage<T>>(op, false, 'GET', path, { ...query, limit: pageSize, continue: cont });
-      for (const item of page.items ?? []) out.push(fold(item));
+      counter.read('kube');
+      const timeout = AbortSignal.timeout(timeoutMs);
+      let page: ListPage<T>;
+      try {
+        const res = await open('GET', path, { ...query, limit: pageSize, continue: cont }, undefined, timeout);
+        const splitter = new JsonListSplitter((bytes) => out.push(fold(JSON.parse(bytes.toString('utf8')) as T)));
+        for await (const chunk of res) splitter.push(chunk as Buffer);
+        page = splitter.end<ListPage<T>>();
+      } catch (e) {
+        throw kubeError(timeout.aborted ? timeout.reason : e, op, server);
+      }
       cont = page.metadata?.continue || undefined;
     } while (cont);
     return out;
@@ -125,7 +137,7 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   return {
     listServices: () => {
       const shared = new Map<string, V1LoadBalancerIngress>();
-      return listAll<V1Service>({ op: 'list services', verb: 'list', resource: 'services' }, '/api/v1/services', {}, serviceLimit, (s) => shareIngress(s, shared));
+      return listAll<V1Service>({ op: 'list services', verb: 'list', resource: 'services' }, '/api/v1/services', {}, limit, (s) => shareIngress(s, shared));
     },
     listNamespaces: () => listAll<V1Namespace>({ op: 'list namespaces', verb: 'list', resource: 'namespaces' }, '/api/v1/namespaces'),
     listNodes: () => listAll<V1Node>({ op: 'list nodes', verb: 'list', resource: 'nodes' }, '/api/v1/nodes'),
@@ -194,16 +206,17 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
       }
     },
 
-    writeServiceStatus(service: V1Service) {
+    async writeServiceStatus(service: V1Service) {
       const { namespace, name } = ids(service);
       const op = { op: `update status of service ${namespace}/${name}`, verb: 'update', resource: 'services/status', namespace };
-      return call<V1Service>(op, true, 'PUT', `/api/v1/namespaces/${ns(namespace)}/services/${encodeURIComponent(name)}/status`, {}, service);
+      // The answer is the whole Service again (40 KB with 1000 IPs): nothing in it is used.
+      await call<void>(op, true, 'PUT', `/api/v1/namespaces/${ns(namespace)}/services/${encodeURIComponent(name)}/status`, {}, service, 'discard');
     },
 
     async createEvent(namespace, event: CoreV1Event) {
       const op = { op: `create event in ${namespace}`, verb: 'create', resource: 'events', namespace };
       try {
-        await call(op, true, 'POST', `/api/v1/namespaces/${ns(namespace)}/events`, {}, event);
+        await call(op, true, 'POST', `/api/v1/namespaces/${ns(namespace)}/events`, {}, event, 'discard');
       } catch (e) {
         // Same deterministic name: another run already recorded this very event.
         if (!isAlreadyExists(e)) throw e;
@@ -220,7 +233,8 @@ function shareIngress(s: V1Service, shared: Map<string, V1LoadBalancerIngress>):
   if (!s.status?.loadBalancer || !ingress) return s;
   const one = (e: V1LoadBalancerIngress): V1LoadBalancerIngress => {
     if (Object.keys(e).some((k) => k !== 'ip' && k !== 'hostname' && k !== 'ipMode')) return e; // ports: keep as is
-    const key = `${e.ip ?? ''}\u0000${e.hostname ?? ''}\u0000${e.ipMode ?? ''}`;
+    // No key string per entry for the usual IP-only entries: a million of them at 1000 × 1000.
+    const key = e.hostname === undefined && e.ip !== undefined ? (e.ipMode === 'VIP' ? e.ip : e.ipMode === undefined ? `${e.ip}\u0000` : `${e.ip}\u0000${e.ipMode}`) : `\u0000${e.ip ?? ''}\u0000${e.hostname ?? ''}\u0000${e.ipMode ?? ''}`;
     const known = shared.get(key);
     if (known) return known;
     shared.set(key, e);

@@ -54,7 +54,7 @@ function fakeKube(overrides: Partial<KubeApi> = {}): { kube: KubeApi; calls: str
     createDaemonSet: async (ds) => ds,
     replaceDaemonSet: async (ds) => ds,
     deleteDaemonSet: async () => {},
-    writeServiceStatus: async (s) => s,
+    writeServiceStatus: async () => undefined,
     createEvent: async () => {},
   };
   const kube = new Proxy({ ...base, ...overrides }, {
@@ -144,7 +144,7 @@ test('one failure does not stop the others, and says whether a retry can help', 
 
 test('the status body is the whole Service as read, with the observed resourceVersion', async () => {
   const bodies: V1Service[] = [];
-  const { kube } = fakeKube({ writeServiceStatus: async (s) => (bodies.push(s), s) });
+  const { kube } = fakeKube({ writeServiceStatus: async (s) => void bodies.push(s) });
   await applyActions([writeStatus(['1.2.3.4'])], ctx(kube));
   assert.equal(bodies[0]?.metadata?.resourceVersion, '10');
   assert.deepEqual(bodies[0]?.metadata?.labels, { app: 'web' }); // PUT /status would otherwise drop them
@@ -157,7 +157,6 @@ test('a 409 Conflict on status re-reads the Service and writes again with the fr
     writeServiceStatus: async (s) => {
       rvs.push(s.metadata?.resourceVersion ?? '');
       if (rvs.length === 1) throw kubeError(409, 'Conflict');
-      return s;
     },
     getService: async () => service('uid-web', '11'),
   });
