@@ -118,7 +118,9 @@ export function planServiceStatus(
     get nodes() {
       return served ? selectNodes(selectionInput()).decisions : [];
     },
-    ingress: ingress.map((i) => i.ip ?? ''),
+    get ingress() {
+      return ingress.map((i) => i.ip ?? ''); // made when read, like nodes
+    },
   };
   return { actions, explanation };
 }

@@ -113,8 +113,14 @@ export function planStatus(input: StatusInput): StatusPlan {
     resourceVersion: svc.resourceVersion,
     ingress,
     conditions,
-    from,
-    to,
+    // Lists of up to one IP per node, for each of up to 1000 writes: made when read, from the
+    // ingress lists the snapshot and the write keep anyway.
+    get from() {
+      return ipsOf(svc.ingress);
+    },
+    get to() {
+      return ipsOf(ingress);
+    },
     reason: why.join('; '),
   };
 
