@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runPhase, type PhaseResult } from './lib/phase.ts';
 import { renderMarkdown, summarise, type BenchResults, type PhaseName, type SizeRun } from './lib/results.ts';
-import { LATENCY } from './lib/latency.ts';
+import { LATENCY, NAIVE_NODE_OPTIONS } from './lib/latency.ts';
 import { startSim } from './lib/sim.ts';
 import { machine } from './lib/stats.ts';
 import { FIREWALL_OPERATIONS_IN_FLIGHT } from '../functions/runtime/apply.ts';
@@ -54,10 +54,10 @@ async function measureStartups(runs: number, naive: boolean): Promise<{ ours: St
   const eager: StartupSample[] = [];
   // One warm-up each (file cache), then alternate so both see the same machine conditions.
   await measureStartup(ROOT, 'nodelbEvent', ROOT);
-  if (naive) await measureStartup(join(ROOT, 'build/bench/child/naive_entry.js'), 'nodelbEvent', ROOT);
+  if (naive) await measureStartup(join(ROOT, 'build/bench/child/naive_entry.js'), 'nodelbEvent', ROOT, NAIVE_NODE_OPTIONS);
   for (let i = 0; i < runs; i++) {
     ours.push(await measureStartup(ROOT, 'nodelbEvent', ROOT));
-    if (naive) eager.push(await measureStartup(join(ROOT, 'build/bench/child/naive_entry.js'), 'nodelbEvent', ROOT));
+    if (naive) eager.push(await measureStartup(join(ROOT, 'build/bench/child/naive_entry.js'), 'nodelbEvent', ROOT, NAIVE_NODE_OPTIONS));
     log(`start-to-ready ${i + 1}/${runs}: ours ${ours.at(-1)?.readyMs.toFixed(0)} ms${naive ? `, naive ${eager.at(-1)?.readyMs.toFixed(0)} ms` : ''}`);
   }
   return { ours, naive: eager };

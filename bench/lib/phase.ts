@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimEndpoints } from './sim.ts';
+import { DEPLOYED_NODE_OPTIONS, NAIVE_NODE_OPTIONS } from './latency.ts';
 
 export interface PhaseResult {
   wallMs: number;
@@ -31,6 +32,7 @@ export function functionEnv(sim: SimEndpoints, extra: Record<string, string> = {
     NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint,
     NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
     GOOGLE_OAUTH_ACCESS_TOKEN: sim.token,
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? DEPLOYED_NODE_OPTIONS,
     ...extra,
   };
 }
@@ -40,7 +42,7 @@ export async function runPhase(sim: SimEndpoints, opts: { naive?: boolean; env?:
   const result = join(dir, 'result.json');
   try {
     const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CHILD, `--result=${result}`, ...(opts.naive ? ['--naive'] : [])], {
-      env: functionEnv(sim, opts.env),
+      env: { ...functionEnv(sim, opts.env), ...(opts.naive ? { NODE_OPTIONS: NAIVE_NODE_OPTIONS } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

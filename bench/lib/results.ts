@@ -1,4 +1,5 @@
 // Turns the raw benchmark samples into medians, target checks and the Markdown table (pure).
+import { DEPLOYED_NODE_OPTIONS } from './latency.ts';
 import type { PhaseResult } from './phase.ts';
 import type { Latency, ServerCalls, VerifyResult } from './sim.ts';
 import { median, type Machine } from './stats.ts';
@@ -68,6 +69,7 @@ export interface BenchResults {
     churnFraction: number;
     concurrency: string;
     logLevel: string;
+    nodeOptions: string;
   };
   startup: { ours: StartupSummary; naive?: StartupSummary };
   sizes: SizeSummary[];
@@ -144,7 +146,7 @@ export function summarise(input: {
     command: input.command,
     machine: input.machine,
     totalSeconds: Math.round(input.totalSeconds),
-    settings: { latency: input.latency, churnFraction: input.churnFraction, concurrency: input.concurrency, logLevel: 'INFO (the function default), to /dev/null' },
+    settings: { latency: input.latency, churnFraction: input.churnFraction, concurrency: input.concurrency, logLevel: 'INFO (the function default), to /dev/null', nodeOptions: process.env.BENCH_NODE_OPTIONS ?? DEPLOYED_NODE_OPTIONS },
     startup: {
       ours: summariseStartup(input.startups.ours),
       ...(input.startups.naive.length > 0 ? { naive: summariseStartup(input.startups.naive) } : {}),
@@ -207,7 +209,7 @@ export function renderMarkdown(r: BenchResults): string {
   const l = r.settings.latency;
   lines.push(
     `Simulated GKE in its own process; latency per request: Kubernetes ${l.kubeMs} ms, Compute ${l.computeMs} ms, Container ${l.containerMs} ms; firewall operations take ${l.operationMs} ms to complete. ` +
-      `Churn: ${Math.round(r.settings.churnFraction * 100)}% of the nodes get a new external IP. ${r.settings.concurrency}. Log level ${r.settings.logLevel}.`,
+      `Churn: ${Math.round(r.settings.churnFraction * 100)}% of the nodes get a new external IP. ${r.settings.concurrency}. Log level ${r.settings.logLevel}. NODE_OPTIONS of every measured function process: \`${r.settings.nodeOptions || '(none)'}\` (the deployed setting unless BENCH_NODE_OPTIONS overrides it).`,
     '',
   );
   lines.push('Every figure is the median of the runs shown; wall range is min–max.', '');

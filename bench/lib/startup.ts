@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { DEPLOYED_NODE_OPTIONS } from './latency.ts';
 
 export interface StartupSample {
   readyMs: number;
@@ -39,12 +40,13 @@ function rssMiB(pid: number): number {
 }
 
 /** `source`: a directory with package.json#main, or the entry file itself. */
-export async function measureStartup(source: string, target: string, cwd: string): Promise<StartupSample> {
+/** `nodeOptions`: NODE_OPTIONS of the process (default: the deployed setting). */
+export async function measureStartup(source: string, target: string, cwd: string, nodeOptions = process.env.BENCH_NODE_OPTIONS ?? DEPLOYED_NODE_OPTIONS): Promise<StartupSample> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [FRAMEWORK, `--target=${target}`, `--source=${source}`, `--port=${port}`], {
     cwd,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -59,8 +61,10 @@ export async function measureStartup(source: string, target: string, cwd: string
     const readyMs = performance.now() - started;
     return { readyMs, rssMiB: rssMiB(child.pid ?? 0) };
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
 }

@@ -22,6 +22,7 @@ locals {
   function_environment = merge(var.environment, {
     NODELB_CLUSTERS            = join(",", var.clusters)
     NODELB_TIME_BUDGET_SECONDS = tostring(var.function_timeout_seconds - 60)
+    NODE_OPTIONS               = var.function_node_options
   })
 }
 

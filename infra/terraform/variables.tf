@@ -115,6 +115,17 @@ variable "function_memory" {
   }
 }
 
+variable "function_node_options" {
+  description = "NODE_OPTIONS of the function: a small young generation and an old-space cap that keep a 256M instance below its limit (measured by npm run bench). Raise --max-old-space-size to about 5/8 of function_memory when you raise that."
+  type        = string
+  default     = "--max-old-space-size=160 --max-semi-space-size=1"
+
+  validation {
+    condition     = can(regex("^(--[a-z-]+(=[0-9]+)?)( --[a-z-]+(=[0-9]+)?)*$", var.function_node_options))
+    error_message = "function_node_options must be Node flags such as --max-old-space-size=160."
+  }
+}
+
 variable "environment" {
   description = "Further NODELB_* settings for the function (see the README's configuration table), e.g. { NODELB_MAX_IPS = \"3\" }. NODELB_CLUSTERS and NODELB_TIME_BUDGET_SECONDS are set from other variables."
   type        = map(string)

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEPLOYED_NODE_OPTIONS } from '../../bench/lib/latency.ts';
 import { parse } from '@cdktf/hcl2json';
 import { format } from '@cdktf/hcl-tools';
 import { GCE_METHODS, GKE_METHODS, GKE_NODE_STATUS_METHODS } from '../../functions/handlers/events.ts';
@@ -115,6 +116,12 @@ test('variables have descriptions; the ones a typo would break are validated', a
   }
   assert.equal(variableDefault(c, 'schedule'), '* * * * *');
   assert.equal(variableDefault(c, 'function_memory'), '256M');
+  // The heap settings the benchmark measured are the ones deployed, by both deployment paths.
+  assert.equal(variableDefault(c, 'function_node_options'), DEPLOYED_NODE_OPTIONS);
+  assert.match(String(local(c, 'function_environment')), /NODE_OPTIONS\s+= var\.function_node_options/);
+  const script = readFileSync(new URL('../../infra/gcloud/deploy.sh', import.meta.url), 'utf8');
+  assert.ok(script.includes(`NODE_OPTIONS_VALUE="\${NODE_OPTIONS_VALUE:-${DEPLOYED_NODE_OPTIONS}}"`), 'deploy.sh deploys the same NODE_OPTIONS');
+  assert.match(script, /printf 'NODE_OPTIONS: "%s"\\n' "\$\{NODE_OPTIONS_VALUE\}"/);
   assert.equal(variableDefault(c, 'function_timeout_seconds'), 300);
   assert.equal(variableDefault(c, 'enable_http_function'), false);
   assert.equal(variableDefault(c, 'watch_node_status'), false);
