@@ -195,3 +195,33 @@ test('dual-stack Service: a node with only IPv4 is still published for IPv4', ()
   const p = plan(world, config);
   assert.deepEqual(p.actions, []);
 });
+
+test('the quick eligibility check and the explained reasons agree on every node (they are two functions)', () => {
+  const world = [
+    aGkeNode('ok', 1),
+    aGkeNode('not-ready', 2, { node: { ready: false } }),
+    aGkeNode('cordoned', 3, { node: { unschedulable: true } }),
+    aGkeNode('no-ip', 4, { instance: { externalIPv4: [] } }),
+    aGkeNode('other-pool', 5, { node: { labels: { 'nodelb.dev/pool': 'green' } } }),
+    aGkeNode('no-pod', 6),
+    aGkeNode('pod-not-ready', 7),
+    aGkeNode('no-endpoint', 8),
+    aGkeNode('stopping', 9, { instance: { status: 'STOPPING' } }),
+  ];
+  const snapshot = aSnapshot({ instances: world.map((w) => w.instance) });
+  const f = world.map((w) => assessNode(w.node, snapshot, config));
+  const names = f.map((x) => x.node.name);
+  const pods = names.filter((n) => n !== 'no-pod').map((n) => aPod('ds', n, { ready: n !== 'pod-not-ready' }));
+  for (const [what, input] of [
+    ['pods, Local', { pods, endpointNodes: new Set(names.filter((n) => n !== 'no-endpoint')) }],
+    ['pods, selector', { pods, selector: { 'nodelb.dev/pool': '!green' } }],
+    ['status proof', { pods: [], readyOn: Uint8Array.from(names, (n) => (n === 'no-pod' ? 0 : 1)) }],
+  ] as const) {
+    const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, currentIPs: new Set(), maxIPs: 0, staticIPLabel: '', preferStandardNodes: true, ...input });
+    const explainedEligible = r.decisions.filter((d) => d.published).map((d) => d.node);
+    assert.deepEqual(r.chosen.map((x) => x.node.name).sort(), [...explainedEligible].sort(), `${what}: chosen = published in the explanation`);
+    assert.equal(r.eligible, explainedEligible.length, `${what}: uncapped, every eligible node is chosen`);
+    for (const d of r.decisions) assert.equal(d.published, d.why === 'published', `${what}: ${d.node}: ${d.why}`);
+    assert.ok(r.decisions.filter((d) => !d.published).length >= 5, `${what}: most nodes are excluded, each with a reason`);
+  }
+});
