@@ -163,8 +163,10 @@ export function selectNodes(input: SelectionInput): Selection {
     const excluded = new Map<string, readonly string[]>();
     for (let i = 0; i < input.nodes.length; i++) {
       const facts = input.nodes[i] as NodeFacts;
-      const flags = podFlags[i] as number;
-      if (!eligible(facts, input, flags)) excluded.set(facts.node.name, exclusions(facts, input, flags));
+      // From exclusions() alone, not eligible(): the explanation stays an independent check of
+      // the quick test (select.test.ts holds the two to the same answer).
+      const reasons = exclusions(facts, input, podFlags[i] as number);
+      if (reasons.length > 0) excluded.set(facts.node.name, reasons);
     }
     return excluded;
   };

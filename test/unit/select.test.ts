@@ -212,10 +212,10 @@ test('the quick eligibility check and the explained reasons agree on every node 
   const f = world.map((w) => assessNode(w.node, snapshot, config));
   const names = f.map((x) => x.node.name);
   const pods = names.filter((n) => n !== 'no-pod').map((n) => aPod('ds', n, { ready: n !== 'pod-not-ready' }));
-  for (const [what, input] of [
-    ['pods, Local', { pods, endpointNodes: new Set(names.filter((n) => n !== 'no-endpoint')) }],
-    ['pods, selector', { pods, selector: { 'nodelb.dev/pool': '!green' } }],
-    ['status proof', { pods: [], readyOn: Uint8Array.from(names, (n) => (n === 'no-pod' ? 0 : 1)) }],
+  for (const [what, input, chosen] of [
+    ['pods, Local', { pods, endpointNodes: new Set(names.filter((n) => n !== 'no-endpoint')) }, ['ok', 'other-pool']],
+    ['pods, selector', { pods, selector: { 'nodelb.dev/pool': '!green' } }, ['ok', 'no-endpoint']],
+    ['status proof', { pods: [], readyOn: Uint8Array.from(names, (n) => (n === 'no-pod' ? 0 : 1)) }, ['ok', 'other-pool', 'pod-not-ready', 'no-endpoint']],
   ] as const) {
     const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, currentIPs: new Set(), maxIPs: 0, staticIPLabel: '', preferStandardNodes: true, ...input });
     const explainedEligible = r.decisions.filter((d) => d.published).map((d) => d.node);
@@ -223,5 +223,6 @@ test('the quick eligibility check and the explained reasons agree on every node 
     assert.equal(r.eligible, explainedEligible.length, `${what}: uncapped, every eligible node is chosen`);
     for (const d of r.decisions) assert.equal(d.published, d.why === 'published', `${what}: ${d.node}: ${d.why}`);
     assert.ok(r.decisions.filter((d) => !d.published).length >= 5, `${what}: most nodes are excluded, each with a reason`);
+    assert.deepEqual(r.chosen.map((x) => x.node.name).sort(), [...chosen].sort(), `${what}: exactly the nodes that can serve`);
   }
 });
