@@ -67,7 +67,7 @@ export function planServiceStatus(
   }
   const notices = [...a.problems, ...warnings];
   const endpoints = served ? endpointNodes(ctx, a) : undefined;
-  /** Built again for an explanation rather than kept: per Service it holds a set of the
+  /** Built again for an explanation rather than kept: per Service it holds a list of the
    *  published IPs, and a plan keeps 1000 explanations of 1000 nodes each. */
   const selectionInput = (): SelectionInput => ({
     nodes,
@@ -75,7 +75,7 @@ export function planServiceStatus(
     selector: a.settings.nodeSelector,
     ...(proxies.source === 'pods' ? { pods: proxies.pods } : { pods: [], readyOn: proxies.readyOn }),
     ...(endpoints ? { endpointNodes: endpoints } : {}),
-    currentIPs: new Set(a.svc.ingress.map((i) => canonicalIP(i.ip ?? ''))),
+    currentIPs: a.svc.ingress.map((i) => canonicalIP(i.ip ?? '')),
     maxIPs: a.settings.maxIPs,
     staticIPLabel: ctx.config.staticIPLabel,
     preferStandardNodes: ctx.config.preferStandardNodes,

@@ -17,7 +17,7 @@ export interface SelectionInput {
   readyOn?: Uint8Array;
   /** externalTrafficPolicy Local: nodes hosting a ready endpoint; undefined for Cluster. */
   endpointNodes?: ReadonlySet<string>;
-  currentIPs: ReadonlySet<string>; // canonical IPs in the Service's status now
+  currentIPs: Iterable<string>; // canonical IPs in the Service's status now
   maxIPs: number; // 0: all
   staticIPLabel: string;
   preferStandardNodes: boolean;
@@ -106,37 +106,60 @@ const PREFERENCES = ['already published', 'static IP', 'standard', 'older', 'nam
 
 const KEYS = 4; // the numeric preferences 1–4; the name breaks ties
 
-/** The eligible nodes' preference keys, KEYS per node in one flat array, and their order. */
-interface Ranking {
-  keys: Float64Array;
-  order: number[]; // indexes into the eligible nodes, most preferred first
+/** Preferences 2–4 belong to the node, not the Service: computed once per node list and
+ *  settings, with the nodes in that order (then by name), so a Service's ranking is one pass. */
+interface NodeRanking {
+  keys: Float64Array; // KEYS per node (by position); key 0 is left 0, it depends on the Service
+  order: Int32Array; // positions, by preferences 2–4, then name
+  /** IP → position, per family: what marks the nodes a Service publishes now. */
+  byIP: Record<IPFamily, Map<string, number>>;
 }
 
-function rank(
-  nodes: readonly NodeFacts[],
-  input: Pick<SelectionInput, 'families' | 'currentIPs' | 'staticIPLabel' | 'preferStandardNodes'>,
-): Ranking {
+const rankings = new WeakMap<readonly NodeFacts[], Map<string, NodeRanking>>();
+
+function nodeRanking(nodes: readonly NodeFacts[], input: Pick<SelectionInput, 'staticIPLabel' | 'preferStandardNodes'>): NodeRanking {
+  const settings = `${input.staticIPLabel}\u0000${input.preferStandardNodes}`;
+  let bySettings = rankings.get(nodes);
+  if (!bySettings) rankings.set(nodes, (bySettings = new Map()));
+  const known = bySettings.get(settings);
+  if (known) return known;
   const keys = new Float64Array(nodes.length * KEYS);
+  const byIP: NodeRanking['byIP'] = { IPv4: new Map(), IPv6: new Map() };
   nodes.forEach((f, i) => {
-    keys[i * KEYS] = ipsOf(f, input.families).some((ip) => input.currentIPs.has(ip)) ? 0 : 1;
     keys[i * KEYS + 1] = input.staticIPLabel !== '' && !f.staticIP ? 1 : 0;
     keys[i * KEYS + 2] = input.preferStandardNodes && f.spot ? 1 : 0;
     keys[i * KEYS + 3] = f.createdAt;
+    for (const family of ['IPv4', 'IPv6'] as const) for (const ip of f.ips[family]) byIP[family].set(ip, i);
   });
-  const order = nodes.map((_, i) => i);
-  order.sort((a, b) => {
+  const order = Int32Array.from(nodes, (_, i) => i).sort((a, b) => {
     const k = firstDifference(keys, a, b);
     if (k < KEYS) return (keys[a * KEYS + k] as number) - (keys[b * KEYS + k] as number);
     const na = (nodes[a] as NodeFacts).node.name;
     const nb = (nodes[b] as NodeFacts).node.name;
     return na < nb ? -1 : na > nb ? 1 : 0;
   });
-  return { keys, order };
+  const ranking = { keys, order, byIP };
+  bySettings.set(settings, ranking);
+  return ranking;
 }
 
-/** The first preference that tells nodes a and b apart (KEYS: only the name does). */
-function firstDifference(keys: Float64Array, a: number, b: number): number {
-  for (let k = 0; k < KEYS; k++) if (keys[a * KEYS + k] !== keys[b * KEYS + k]) return k;
+/** Positions of the nodes whose IP (of the Service's families) the Service publishes now. */
+function publishedNow(ranking: NodeRanking, input: Pick<SelectionInput, 'families' | 'currentIPs'>, count: number): Uint8Array {
+  const marks = new Uint8Array(count);
+  for (const ip of input.currentIPs) {
+    for (const family of input.families) {
+      const i = ranking.byIP[family].get(ip);
+      if (i !== undefined) marks[i] = 1;
+    }
+  }
+  return marks;
+}
+
+/** The first preference that tells nodes a and b apart (KEYS: only the name does); key 0 from
+ *  the Service's published marks when given. */
+function firstDifference(keys: Float64Array, a: number, b: number, published?: Uint8Array): number {
+  if (published && published[a] !== published[b]) return 0;
+  for (let k = 1; k < KEYS; k++) if (keys[a * KEYS + k] !== keys[b * KEYS + k]) return k;
   return KEYS;
 }
 
@@ -150,14 +173,22 @@ const OUTRANKED_BY: Record<(typeof PREFERENCES)[number], string> = {
 
 export function selectNodes(input: SelectionInput): Selection {
   const podFlags = input.readyOn ? input.readyOn.map((r) => (r ? POD_ANY | POD_READY : 0)) : podFlagsByNode(input.nodes, input.pods);
-  const eligibleNodes: NodeFacts[] = [];
+  const isEligible = new Uint8Array(input.nodes.length);
+  let eligibleCount = 0;
   for (let i = 0; i < input.nodes.length; i++) {
-    const facts = input.nodes[i] as NodeFacts;
-    if (eligible(facts, input, podFlags[i] as number)) eligibleNodes.push(facts);
+    if (eligible(input.nodes[i] as NodeFacts, input, podFlags[i] as number)) {
+      isEligible[i] = 1;
+      eligibleCount++;
+    }
   }
-  const { keys, order } = rank(eligibleNodes, input);
+  // Already published first, then the node's own preferences: a stable pass over the node
+  // order, in place of a sort per Service.
+  const ranking = nodeRanking(input.nodes, input);
+  const published = publishedNow(ranking, input, input.nodes.length);
+  const order: number[] = [];
+  for (const wantPublished of [1, 0]) for (const i of ranking.order) if (isEligible[i] && published[i] === wantPublished) order.push(i);
   const taken = input.maxIPs > 0 ? order.slice(0, input.maxIPs) : order;
-  const chosen = taken.map((i) => eligibleNodes[i] as NodeFacts);
+  const chosen = taken.map((i) => input.nodes[i] as NodeFacts);
   /** Every excluded node with its reasons: only for an explanation or an empty choice. */
   const excludedNodes = () => {
     const excluded = new Map<string, readonly string[]>();
@@ -178,7 +209,7 @@ export function selectNodes(input: SelectionInput): Selection {
     const last = taken[taken.length - 1];
     // A node left out by the cap is told which preference put the last chosen node ahead of it.
     const outranked = new Map(
-      order.slice(taken.length).map((i) => [(eligibleNodes[i] as NodeFacts).node.name, last !== undefined ? OUTRANKED_BY[PREFERENCES[firstDifference(keys, last, i)] ?? 'name'] : '']),
+      order.slice(taken.length).map((i) => [(input.nodes[i] as NodeFacts).node.name, last !== undefined ? OUTRANKED_BY[PREFERENCES[firstDifference(ranking.keys, last, i, published)] ?? 'name'] : '']),
     );
     const chosenNames = new Set(chosen.map((f) => f.node.name));
     return input.nodes.map((facts) => {
@@ -195,7 +226,7 @@ export function selectNodes(input: SelectionInput): Selection {
       return explain();
     },
     chosen,
-    eligible: eligibleNodes.length,
+    eligible: eligibleCount,
     get summary() {
       return summarise(input.nodes.length, excludedNodes());
     },

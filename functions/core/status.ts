@@ -60,10 +60,11 @@ export const MAX_LISTED_IPS = 10;
 export function describeIPChange(from: readonly string[], to: readonly string[], arrow = '->', sep = ' '): string {
   const list = (ips: readonly string[]) => goList(ips, sep);
   if (from.length <= MAX_LISTED_IPS && to.length <= MAX_LISTED_IPS) return `${list(from)} ${arrow} ${list(to)}`;
-  const before = new Set(from);
-  const after = new Set(to);
-  const added = to.filter((ip) => !before.has(ip));
-  const removed = from.filter((ip) => !after.has(ip));
+  // From or to nothing (a first publication, a withdrawal) needs no sets of a thousand IPs.
+  const before = from.length > 0 && to.length > 0 ? new Set(from) : undefined;
+  const after = from.length > 0 && to.length > 0 ? new Set(to) : undefined;
+  const added = before ? to.filter((ip) => !before.has(ip)) : to;
+  const removed = after ? from.filter((ip) => !after.has(ip)) : from;
   return `${from.length} ${arrow} ${to.length} IPs, added ${list(added)}, removed ${list(removed)}`;
 }
 
@@ -96,14 +97,14 @@ export function planStatus(input: StatusInput): StatusPlan {
   const conditions = old ? svc.conditions.map((c) => (c === old ? next : c)) : [...svc.conditions, next];
   const from = ipsOf(svc.ingress);
   const to = ipsOf(ingress);
-  const ipsChanged = from.join(',') !== to.join(',');
+  const ipsChanged = from.length !== to.length || from.some((ip, i) => ip !== to[i]);
+  const change = ipsChanged ? describeIPChange(from, to) : ''; // once: the reason and the Event say it
 
   const why: string[] = [];
   if (ipsChanged) {
-    const was = from.length <= MAX_LISTED_IPS ? `was ${goList(from)}` : describeIPChange(from, to);
+    const was = from.length <= MAX_LISTED_IPS ? `was ${goList(from)}` : change;
     why.push(to.length > 0 ? `publish ${to.length} node IP${to.length === 1 ? '' : 's'} (${was})` : `clear the published IPs ${goList(from)}`);
-  }
-  else if (!ingressSame) why.push('rewrite the ingress list in its canonical form');
+  } else if (!ingressSame) why.push('rewrite the ingress list in its canonical form');
   if (!conditionSame) {
     why.push(old ? `condition ${old.status}/${old.reason} → ${condition.status}/${condition.reason}: ${condition.message}` : `set condition ${condition.status}/${condition.reason}: ${condition.message}`);
   }
@@ -129,7 +130,7 @@ export function planStatus(input: StatusInput): StatusPlan {
     const event = (type: 'Normal' | 'Warning', eventReason: string, message: string, reason: string) =>
       events.push({ kind: 'recordEvent', service: ref, type, eventReason, message, reason });
     if (to.length > 0 && ipsChanged) {
-      event('Normal', 'UpdatedLoadBalancer', `Updated LoadBalancer with new IPs: ${describeIPChange(from, to)}`, 'the published IPs changed');
+      event('Normal', 'UpdatedLoadBalancer', `Updated LoadBalancer with new IPs: ${change}`, 'the published IPs changed');
     }
     // Empty after serving, or newly without eligible nodes. A refusal has its own Warning.
     const becameUnavailable = from.length > 0 || (condition.reason === 'NoEligibleNodes' && old?.reason !== 'NoEligibleNodes');
