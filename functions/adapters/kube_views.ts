@@ -3,6 +3,7 @@
 import type {
   V1Condition,
   V1EndpointSlice,
+  V1LoadBalancerIngress,
   V1Namespace,
   V1Node,
   V1Pod,
@@ -34,9 +35,33 @@ export function isClaimed(svc: V1Service | undefined, loadBalancerClass: string)
   return svc?.spec?.type === 'LoadBalancer' && svc.spec.loadBalancerClass === loadBalancerClass;
 }
 
-/** `shared`: equal ingress entries become one object across the Services viewed with it (a
- *  Service publishes up to one IP per node, and every Service mostly the same ones). */
-export function toServiceView(s: V1Service, shared?: Map<string, IngressView>): ServiceView {
+/** Equal ingress entries as one view across the Services of one read (a Service publishes up
+ *  to one IP per node, and every Service mostly the same ones). Entries the client already
+ *  shares (kube_rest.ts) are found by identity, without a key string per entry. */
+export class IngressViews {
+  private readonly byEntry = new WeakMap<object, IngressView>();
+  private readonly byKey = new Map<string, IngressView>();
+
+  of(i: V1LoadBalancerIngress): IngressView {
+    const seen = this.byEntry.get(i);
+    if (seen) return seen;
+    const key = `${i.ip ?? ''}\u0000${i.hostname ?? ''}\u0000${i.ipMode ?? ''}`;
+    let v = this.byKey.get(key);
+    if (!v) this.byKey.set(key, (v = toIngressView(i)));
+    this.byEntry.set(i, v);
+    return v;
+  }
+}
+
+function toIngressView(i: V1LoadBalancerIngress): IngressView {
+  const v: IngressView = {};
+  if (i.ip !== undefined) v.ip = i.ip;
+  if (i.hostname !== undefined) v.hostname = i.hostname;
+  if (i.ipMode === 'VIP' || i.ipMode === 'Proxy') v.ipMode = i.ipMode;
+  return v;
+}
+
+export function toServiceView(s: V1Service, shared?: IngressViews): ServiceView {
   const spec = s.spec ?? {};
   const m = s.metadata ?? {};
   return {
@@ -63,17 +88,7 @@ export function toServiceView(s: V1Service, shared?: Map<string, IngressView>): 
     externalIPs: spec.externalIPs ?? [],
     annotations: m.annotations ?? {},
     labels: m.labels ?? {},
-    ingress: (s.status?.loadBalancer?.ingress ?? []).map((i) => {
-      const key = shared ? `${i.ip ?? ''}\u0000${i.hostname ?? ''}\u0000${i.ipMode ?? ''}` : '';
-      const known = shared?.get(key);
-      if (known) return known;
-      const v: IngressView = {};
-      if (i.ip !== undefined) v.ip = i.ip;
-      if (i.hostname !== undefined) v.hostname = i.hostname;
-      if (i.ipMode === 'VIP' || i.ipMode === 'Proxy') v.ipMode = i.ipMode;
-      shared?.set(key, v);
-      return v;
-    }),
+    ingress: (s.status?.loadBalancer?.ingress ?? []).map((i) => (shared ? shared.of(i) : toIngressView(i))),
     conditions: (s.status?.conditions ?? []).map(toConditionView),
   };
 }

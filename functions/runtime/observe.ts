@@ -6,6 +6,7 @@ import type { ComputeApi, KubeApi } from '../adapters/apis.ts';
 import type { ClusterInfo } from '../adapters/connect.ts';
 import { toFirewallView, toInstanceView, projectOf } from '../adapters/gce_views.ts';
 import {
+  IngressViews,
   isClaimed,
   rfc3339,
   toEndpointsViews,
@@ -14,7 +15,7 @@ import {
   toServiceView,
 } from '../adapters/kube_views.ts';
 import type { Config } from '../config.ts';
-import type { EndpointsView, FirewallView, IngressView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
+import type { EndpointsView, FirewallView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
 import { proxyEvidence } from '../core/proxy_readiness.ts';
@@ -159,7 +160,7 @@ export async function observe(
   ]);
 
   const namespaces: NamespaceView[] = (namespacesRaw ?? []).map(toNamespaceView);
-  const ingressViews = new Map<string, IngressView>();
+  const ingressViews = new IngressViews();
   const services: ServiceView[] = (servicesRaw ?? []).map((s) => toServiceView(s, ingressViews));
   const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
   const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];

@@ -108,7 +108,13 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       };
       lastRound = await round(1);
       if (lastRound && !dryRun && lastRound.changedDaemonSets.length > 0 && !deadline.expired()) {
-        const settled = await settle(kube, lastRound.changedDaemonSets, deadline);
+        const changed = lastRound.changedDaemonSets;
+        // The first plan keeps its whole snapshot alive (the explanations read it on demand) and
+        // every object it wrote: let both go before the second round reads the world again. Its
+        // results are in allResults; should the second round not plan, the report lists them
+        // without that plan's actions and explanations.
+        lastRound = { ...lastRound, plan: { ...lastRound.plan, actions: [], services: [] } };
+        const settled = await settle(kube, changed, deadline);
         settleTimedOut = !settled.ready;
         const second = await round(2);
         if (second) lastRound = second;
