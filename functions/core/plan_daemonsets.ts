@@ -10,7 +10,6 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SERVICE_UID_LABEL, ownerFromLabels,
 
 export interface DaemonSetPlan {
   actions: Action[];
-  desired: Map<string, V1DaemonSet>; // by Service UID
 }
 
 const isOurs = (ds: V1DaemonSet) => ds.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
@@ -22,14 +21,12 @@ export function planDaemonSets(ctx: PlanContext): DaemonSetPlan {
     .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', 'en'));
   const observed = new Map(inNamespace.map((ds) => [ds.metadata?.name ?? '', ds]));
   const actions: Action[] = [];
-  const desired = new Map<string, V1DaemonSet>();
   const kept = new Set<string>();
 
   for (const a of ctx.assessments.values()) {
     if (!isServed(a)) continue;
     const want = desiredDaemonSet(a, config);
     const name = want.metadata?.name ?? '';
-    desired.set(a.svc.uid, want);
     const have = observed.get(name);
     const service = serviceRef(a.svc);
     if (!have) {
@@ -65,5 +62,7 @@ export function planDaemonSets(ctx: PlanContext): DaemonSetPlan {
     }
     actions.push({ kind: 'deleteDaemonSet', namespace: config.namespace, name, owner, service: owner, reason: why });
   }
-  return { actions, desired };
+  // The desired DaemonSet of a Service that needs no write is not kept: a full object per
+  // Service, a thousand of them alive through the rest of the plan for nothing.
+  return { actions };
 }
