@@ -189,6 +189,8 @@ export type Action =
       conditions: ConditionView[];
       from: string[];
       to: string[];
+      /** How the IPs change, in words (bounded): said once, by the reason, the Event and the result. */
+      change?: string;
     })
   | (ActionBase & {
       kind: 'recordEvent';

@@ -7,7 +7,7 @@ import type { NodeFacts } from './nodes.ts';
 import type { Assessment } from './validate.ts';
 import { isServed } from './plan_context.ts';
 import { ingressFor, selectNodes, type IPCatalog, type SelectionInput } from './select.ts';
-import { conditionMessage, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
+import { conditionMessage, goList, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { matchesSelector } from './selectors.ts';
 import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
@@ -27,7 +27,7 @@ function endpointNodes(ctx: PlanContext, a: Assessment): Set<string> | undefined
 }
 
 /** Why a status write would be unsafe this run, if it would. */
-function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], from: string[], to: string[]): string | undefined {
+function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): string | undefined {
   const key = serviceKey(a.svc);
   if (isServed(a)) {
     if (ctx.untrusted.has('instances') && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
@@ -37,9 +37,10 @@ function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFact
       return `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`;
     }
   }
-  const keep = new Set(to);
-  const removed = from.filter((ip) => !keep.has(ip));
-  if (ctx.heldBack && removed.length > 0) return `withdrawing ${removed.join(', ')} from ${key}`;
+  if (!ctx.heldBack) return undefined;
+  const keep = new Set(write.to);
+  const removed = write.from.filter((ip) => !keep.has(ip));
+  if (removed.length > 0) return `withdrawing ${goList(removed, ', ').slice(1, -1)} from ${key}`;
   return undefined;
 }
 
@@ -99,7 +100,7 @@ export function planServiceStatus(
   const status = planStatus({ svc: a.svc, ingress, condition, notices, quiet: a.quiet, refused: !served, now: ctx.snapshot.now });
   const actions: Action[] = [];
   if (status.write) {
-    const blocker = statusBlocker(ctx, a, nodes, status.write.from, status.write.to);
+    const blocker = statusBlocker(ctx, a, nodes, status.write);
     if (blocker) ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker}` });
     else actions.push(status.write, ...status.events);
   }

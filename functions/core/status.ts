@@ -55,17 +55,22 @@ export const goList = (ips: readonly string[], sep = ' ') =>
 
 export const MAX_LISTED_IPS = 10;
 
-/** "[a b] -> [a c]" as servicelb says it; for long lists what was added and removed, since the
- *  first ten of two thousand-IP lists are usually the same ten. `sep` joins a list's IPs. */
-export function describeIPChange(from: readonly string[], to: readonly string[], arrow = '->', sep = ' '): string {
-  const list = (ips: readonly string[]) => goList(ips, sep);
-  if (from.length <= MAX_LISTED_IPS && to.length <= MAX_LISTED_IPS) return `${list(from)} ${arrow} ${list(to)}`;
+/** What was added to and removed from an IP list. */
+export function diffIPs(from: readonly string[], to: readonly string[]): { added: readonly string[]; removed: readonly string[] } {
   // From or to nothing (a first publication, a withdrawal) needs no sets of a thousand IPs.
-  const before = from.length > 0 && to.length > 0 ? new Set(from) : undefined;
-  const after = from.length > 0 && to.length > 0 ? new Set(to) : undefined;
-  const added = before ? to.filter((ip) => !before.has(ip)) : to;
-  const removed = after ? from.filter((ip) => !after.has(ip)) : from;
-  return `${from.length} ${arrow} ${to.length} IPs, added ${list(added)}, removed ${list(removed)}`;
+  if (from.length === 0 || to.length === 0) return { added: to, removed: from };
+  const before = new Set(from);
+  const after = new Set(to);
+  return { added: to.filter((ip) => !before.has(ip)), removed: from.filter((ip) => !after.has(ip)) };
+}
+
+/** "[a b] -> [a c]" as servicelb says it; for long lists what was added and removed, since the
+ *  first ten of two thousand-IP lists are usually the same ten. `sep` joins a list's IPs; `diff`
+ *  when the caller has it already. */
+export function describeIPChange(from: readonly string[], to: readonly string[], arrow = '->', sep = ' ', diff?: ReturnType<typeof diffIPs>): string {
+  if (from.length <= MAX_LISTED_IPS && to.length <= MAX_LISTED_IPS) return `${goList(from, sep)} ${arrow} ${goList(to, sep)}`;
+  const { added, removed } = diff ?? diffIPs(from, to);
+  return `${from.length} ${arrow} ${to.length} IPs, added ${goList(added, sep)}, removed ${goList(removed, sep)}`;
 }
 
 export interface StatusInput {
@@ -98,7 +103,9 @@ export function planStatus(input: StatusInput): StatusPlan {
   const from = ipsOf(svc.ingress);
   const to = ipsOf(ingress);
   const ipsChanged = from.length !== to.length || from.some((ip, i) => ip !== to[i]);
-  const change = ipsChanged ? describeIPChange(from, to) : ''; // once: the reason and the Event say it
+  // Once: the reason, the Event and the result all say it.
+  const diff = ipsChanged && (from.length > MAX_LISTED_IPS || to.length > MAX_LISTED_IPS) ? diffIPs(from, to) : undefined;
+  const change = ipsChanged ? describeIPChange(from, to, '->', ' ', diff) : '';
 
   const why: string[] = [];
   if (ipsChanged) {
@@ -122,6 +129,7 @@ export function planStatus(input: StatusInput): StatusPlan {
     get to() {
       return ipsOf(ingress);
     },
+    ...(ipsChanged ? { change: describeIPChange(from, to, '→', ', ', diff) } : {}),
     reason: why.join('; '),
   };
 

@@ -90,7 +90,7 @@ export function describeTarget(a: Action): string {
  *  all). Shared by the results and the report's action summaries. */
 export function describeChange(a: Action): string | undefined {
   if (a.kind === 'patchFirewall' && a.changes.length > 0) return a.changes.join(', ');
-  if (a.kind === 'writeStatus') return describeIPChange(a.from, a.to, '→', ', ');
+  if (a.kind === 'writeStatus') return a.change ?? describeIPChange(a.from, a.to, '→', ', ');
   if (a.kind === 'recordEvent') return `${a.type} ${a.eventReason}: ${a.message}`;
   return undefined;
 }
