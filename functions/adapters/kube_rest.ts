@@ -120,7 +120,7 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
       let page: ListPage<T>;
       try {
         const res = await open('GET', path, { ...query, limit: pageSize, continue: cont }, undefined, timeout);
-        const splitter = new JsonListSplitter((bytes) => out.push(fold(JSON.parse(bytes.toString('utf8')) as T)));
+        const splitter = new JsonListSplitter((bytes) => out.push(fold(withoutManagedFields(JSON.parse(bytes.toString('utf8')) as T))));
         for await (const chunk of res) splitter.push(chunk as Buffer);
         page = splitter.end<ListPage<T>>();
       } catch (e) {
@@ -242,6 +242,14 @@ function shareIngress(s: V1Service, shared: Map<string, V1LoadBalancerIngress>):
   };
   s.status.loadBalancer.ingress = ingress.map(one);
   return s;
+}
+
+/** managedFields (server-side apply bookkeeping, often the biggest part of an object) is never
+ *  read, and a status write that leaves it out leaves it unchanged on the server. */
+function withoutManagedFields<T>(item: T): T {
+  const meta = (item as { metadata?: { managedFields?: unknown } }).metadata;
+  if (meta?.managedFields !== undefined) delete meta.managedFields;
+  return item;
 }
 
 async function text(res: IncomingMessage): Promise<string> {
