@@ -23,7 +23,7 @@ export interface PhaseResult {
   maxRssKiB: number;
 }
 
-const CHILD = fileURLToPath(new URL(process.env.BENCH_CHILD ?? '../../build/bench/child/sync_phase.js', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../build/bench/child/sync_phase.js', import.meta.url));
 
 export function functionEnv(sim: SimEndpoints, extra: Record<string, string> = {}): Record<string, string> {
   return {
