@@ -1,0 +1,171 @@
+// Test support (no test of its own) for suites against the real control plane: a local GKE with
+// nodelb's identity bound by manifests/, Services and backend pods made through the admin
+// client, reads of what nodelb wrote, write counts from the fault proxy, and one sync.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, type Config } from '../../functions/config.ts';
+import type { ClusterTarget } from '../../functions/adapters/connect.ts';
+import { captureSink, createLogger, type LogEntry } from '../../functions/runtime/log.ts';
+import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
+import type { ClusterReport } from '../../functions/runtime/report.ts';
+import { KubeApiError, type KubeObject } from './kube_http.ts';
+import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
+
+export const CLASS = 'nodelb.dev/node-ip';
+export const PROXY_NS = 'nodelb-system';
+const MANIFESTS = fileURLToPath(new URL('../../manifests/', import.meta.url));
+
+export interface ServiceInput {
+  namespace?: string;
+  ports?: { port: number; protocol?: 'TCP' | 'UDP'; name?: string }[];
+  policy?: 'Cluster' | 'Local';
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  ipFamilies?: ('IPv4' | 'IPv6')[];
+  annotations?: Record<string, string>;
+  loadBalancerSourceRanges?: string[];
+  type?: string;
+  loadBalancerClass?: string | null;
+}
+
+export interface RealWorld {
+  gke: LocalGke;
+  config: Config;
+  /** nodelb's own kubeconfig (its token, through the fault proxy). */
+  kubeconfigPath: string;
+  /** Log entries of the last sync. */
+  log: LogEntry[];
+  /** `kubectl apply -k manifests/` with the local project's service-account email. */
+  applyManifests(): void;
+  /** The manifests as YAML with the email set, for tests that edit a rule first. */
+  manifestsYaml(): string;
+  kubectl(args: string[], input?: string): string;
+  addService(name: string, input?: ServiceInput): Promise<KubeObject>;
+  /** Pods that back a Service (label app=<name>), placed by the scheduler, run by the kubelets. */
+  addBackends(name: string, nodes: string[], namespace?: string): Promise<void>;
+  service(name: string, namespace?: string): Promise<KubeObject | undefined>;
+  ingress(name: string, namespace?: string): Promise<string[]>;
+  daemonSets(): Promise<KubeObject[]>;
+  proxyPods(): Promise<KubeObject[]>;
+  firewallRules(): string[];
+  /** Requests nodelb made since the last resetCalls, per API (the proxy and the sims count them). */
+  writes(): { kube: number; compute: number; container: number };
+  resetCalls(): void;
+  sync(mode: 'kubeconfig' | 'gke', more?: Partial<SyncOptions>, config?: Partial<Config>): Promise<ClusterReport>;
+  /** Polls until `check` answers a truthy value; fails naming `what`. */
+  waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } = {}): Promise<RealWorld> {
+  const gke = await startLocalGke(opts);
+  const dir = mkdtempSync(join(tmpdir(), 'nodelb-real-'));
+  const adminKubeconfig = gke.writeKubeconfig(dir);
+  const kubeconfigPath = gke.writeKubeconfig(dir, { as: 'nodelb' });
+  const config = parseConfig({
+    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
+    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
+    NODELB_CLUSTERS: gke.clusterName,
+  });
+  const admin = gke.admin;
+  const kubectl = (args: string[], input?: string): string =>
+    execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const manifestsYaml = (): string => kubectl(['kustomize', MANIFESTS]).replaceAll('nodelb@PROJECT_ID.iam.gserviceaccount.com', gke.nodelbUser);
+  const svcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/services${name ? `/${name}` : ''}`;
+  const ensureNamespace = async (ns: string) => {
+    try {
+      await admin.post('/api/v1/namespaces', { metadata: { name: ns } });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+    }
+  };
+
+  const world: RealWorld = {
+    gke,
+    config,
+    kubeconfigPath,
+    log: [],
+    applyManifests: () => void kubectl(['apply', '-f', '-'], manifestsYaml()),
+    manifestsYaml,
+    kubectl,
+    async addService(name, input = {}) {
+      const ns = input.namespace ?? 'default';
+      await ensureNamespace(ns);
+      const ports = input.ports ?? [{ port: 80 }];
+      return admin.post(svcPath(ns), {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: ns, ...(input.annotations ? { annotations: input.annotations } : {}) },
+        spec: {
+          type: input.type ?? 'LoadBalancer',
+          ...(input.loadBalancerClass === null ? {} : { loadBalancerClass: input.loadBalancerClass ?? CLASS }),
+          externalTrafficPolicy: input.policy ?? 'Cluster',
+          selector: { app: name },
+          ports: ports.map((p) => ({ name: p.name ?? `p${p.port}`, port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.port })),
+          ...(input.ipFamilyPolicy ? { ipFamilyPolicy: input.ipFamilyPolicy } : {}),
+          ...(input.ipFamilies ? { ipFamilies: input.ipFamilies } : {}),
+          ...(input.loadBalancerSourceRanges ? { loadBalancerSourceRanges: input.loadBalancerSourceRanges } : {}),
+        },
+      });
+    },
+    async addBackends(name, nodes, namespace = 'default') {
+      await ensureNamespace(namespace);
+      for (const node of nodes) {
+        await admin.post(`/api/v1/namespaces/${namespace}/pods`, {
+          metadata: { name: `${name}-${node}`, namespace, labels: { app: name } },
+          spec: {
+            // Required node affinity, so the real scheduler places it (as a Deployment's pod would be).
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
+            containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+          },
+        });
+      }
+    },
+    service: (name, ns = 'default') => admin.find(svcPath(ns, name)),
+    async ingress(name, ns = 'default') {
+      const svc = await admin.find(svcPath(ns, name));
+      return ((svc?.status?.loadBalancer?.ingress ?? []) as { ip?: string }[]).map((i) => i.ip ?? '').sort();
+    },
+    daemonSets: async () => (await admin.list(`/apis/apps/v1/namespaces/${PROXY_NS}/daemonsets`)).items,
+    proxyPods: async () => (await admin.list(`/api/v1/namespaces/${PROXY_NS}/pods`)).items,
+    firewallRules: () => gke.gce.listFirewalls(gke.project).map((r) => r.name ?? '').filter((n) => n.startsWith('nodelb-')).sort(),
+    writes: () => ({
+      kube: gke.faults.counts('kube').writes,
+      compute: gke.faults.counts('compute').writes,
+      container: gke.faults.counts('container').writes,
+    }),
+    resetCalls: () => gke.faults.resetCalls(),
+    async sync(mode, more = {}, overrides = {}) {
+      const target: ClusterTarget = mode === 'gke' ? { kind: 'gke', name: gke.clusterName } : { kind: 'kubeconfig', path: kubeconfigPath };
+      const cap = captureSink();
+      world.log = cap.entries;
+      return syncCluster(target, { ...config, ...overrides }, {
+        logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
+        trigger: 'test',
+        settlePollMs: 250,
+        retry: { baseDelayMs: 5, maxDelayMs: 20 },
+        ...more,
+      });
+    },
+    async waitFor(what, check, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await check();
+        if (v) return v;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    close: () => gke.close(),
+  };
+  if (opts.bind !== false) world.applyManifests();
+  return world;
+}
+
+/** A Ready condition of a pod or node. */
+export function isReady(o: KubeObject): boolean {
+  return ((o.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
+}
