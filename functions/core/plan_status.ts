@@ -9,6 +9,7 @@ import { isServed } from './plan_context.ts';
 import { ingressFor, selectNodes, type IPCatalog, type SelectionInput } from './select.ts';
 import { conditionMessage, goList, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
+import { podSecurityWarning, rejectingPodSecurityLevel } from './pod_security.ts';
 import { matchesSelector } from './selectors.ts';
 import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
 
@@ -66,6 +67,8 @@ export function planServiceStatus(
       message: 'ipMode Proxy is not kept by this API server (it needs Kubernetes 1.30 or later): in-cluster traffic to the published IPs still short-circuits to the Service',
     });
   }
+  const rejecting = served ? rejectingPodSecurityLevel(ctx.snapshot.namespaces, ctx.config.namespace) : undefined;
+  if (rejecting) warnings.push(podSecurityWarning(ctx.config.namespace, rejecting));
   const notices = [...a.problems, ...warnings];
   const endpoints = served ? endpointNodes(ctx, a) : undefined;
   /** Built again for an explanation rather than kept: per Service it holds a list of the

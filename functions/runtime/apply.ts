@@ -62,6 +62,8 @@ const PHASES: Action['kind'][][] = [
  *  GCE allows 500 concurrent global operations per project by default; four clusters synced at
  *  once (the default cluster concurrency) × 100 stay under it. */
 export const FIREWALL_OPERATIONS_IN_FLIGHT = 100;
+/** NamespaceLifecycle's refusal ("… because it is being terminated"), as the real API server words it. */
+const NAMESPACE_TERMINATING = /because it is being terminated/;
 const FIREWALL_KINDS: ReadonlySet<Action['kind']> = new Set(['createFirewall', 'patchFirewall', 'deleteFirewall']);
 
 /** Done-but-not-as-planned: the result is `skipped` with this explanation. */
@@ -136,8 +138,9 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
       return finish({ outcome: 'applied', detail });
     } catch (e) {
       if (e instanceof Skip) return finish({ outcome: 'skipped', detail: e.message });
-      if (action.kind === 'recordEvent' && isApiError(e) && (e.status === 403 || e.status === 404)) {
-        // A terminating namespace refuses new Events; losing one is not worth a failed sync.
+      if (action.kind === 'recordEvent' && isApiError(e) && (e.status === 404 || (e.status === 403 && NAMESPACE_TERMINATING.test(e.message)))) {
+        // A terminating namespace refuses new Events (403 from NamespaceLifecycle admission);
+        // losing one is not worth a failed sync. A 403 from RBAC is a missing permission: it fails.
         return finish({ outcome: 'skipped', detail: `event not recorded: ${describeError(e)}` });
       }
       return finish({

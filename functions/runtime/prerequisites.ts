@@ -4,6 +4,7 @@
 import type { ClusterInfo } from '../adapters/connect.ts';
 import type { Snapshot } from '../core/model.ts';
 import { parseProviderID } from '../core/nodes.ts';
+import { POD_SECURITY_LABEL } from '../core/pod_security.ts';
 import { isApiError } from './errors.ts';
 
 export interface Prerequisite {
@@ -14,7 +15,6 @@ export interface Prerequisite {
   blocking: boolean;
 }
 
-export const POD_SECURITY_LABEL = 'pod-security.kubernetes.io/enforce';
 
 export function autopilotPrerequisite(info: ClusterInfo): Prerequisite | undefined {
   if (!info.autopilot) return undefined;

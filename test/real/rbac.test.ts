@@ -47,17 +47,26 @@ function canI(verb: string, resource: string, namespace?: string): boolean {
   }
 }
 
-/** A world where one sync needs every verb: a new Service, a drifted DaemonSet, an orphaned one. */
+/**
+ * A world where one sync needs every verb: a new Service (create DaemonSet, write status, Event),
+ * the keeper's DaemonSet drifted and its first update answered 409 (update, then get to re-read),
+ * an orphaned DaemonSet (get the Service to confirm it is gone, delete), a Local Service (slices).
+ */
 async function arrangeEveryVerb(): Promise<void> {
   round++;
-  await w.addService(`fresh-${round}`, { ports: [{ port: 7000 + round }] });
-  const ds = (await w.daemonSets())[0];
-  if (ds) {
-    ds.spec.template.spec.containers[0].image = `example.invalid/drift:${round}`;
-    await w.gke.admin.put(`/apis/apps/v1/namespaces/${PROXY_NS}/daemonsets/${ds.metadata.name}`, ds);
+  if (round === 1) {
+    await w.addService('keeper', { ports: [{ port: 6000 }] });
+    await w.addService('keeper-local', { ports: [{ port: 6001 }], policy: 'Local' });
+    await w.addBackends('keeper-local', ['node-1']);
   }
-  const victim = `fresh-${round - 1}`;
-  if (round > 1) await w.gke.admin.delete(`/api/v1/namespaces/default/services/${victim}`);
+  await w.addService(`fresh-${round}`, { ports: [{ port: 7000 + round }] });
+  const keeper = (await w.daemonSets()).find((d) => d.metadata.labels?.['nodelb.dev/service-name'] === 'keeper');
+  if (keeper) {
+    keeper.spec.template.spec.containers[0].image = `example.invalid/drift:${round}`;
+    await w.gke.admin.put(`/apis/apps/v1/namespaces/${PROXY_NS}/daemonsets/${keeper.metadata.name}`, keeper);
+    w.gke.faults.add({ api: 'kube', method: 'PUT', path: `/daemonsets/${keeper.metadata.name}`, status: 409, reason: 'Conflict', times: 1 });
+  }
+  if (round > 1) await w.gke.admin.delete(`/api/v1/namespaces/default/services/fresh-${round - 1}`);
 }
 
 test('without the binding nodelb can read nothing, and says which permission is missing', async () => {
@@ -108,6 +117,7 @@ test('removing any one verb of manifests/rbac.yaml fails a sync that needs it, n
 
     w.kubectl(['apply', '-f', '-'], full);
     await w.waitFor(`RBAC to allow ${c.verb} ${c.resource} again`, async () => canI(c.verb, c.resource, ns));
+    w.gke.faults.clear();
     const again = await w.sync('gke');
     assert.deepEqual(again.errors, [], `after restoring ${c.verb} ${c.resource}: ${everything(again)}`);
   }

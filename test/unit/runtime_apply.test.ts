@@ -249,14 +249,26 @@ test('a firewall write keeps one requestId across retries', async () => {
   assert.deepEqual(ids, ['req-1', 'req-1']);
 });
 
-test('an Event refused with 403/404 (terminating namespace) is skipped, not failed', async () => {
+test('an Event refused by a terminating namespace is skipped; refused by RBAC, it fails with the fix', async () => {
+  // Both are 403 Forbidden on the real API server; only the message tells them apart.
+  const refuse = (message: string) =>
+    fakeKube({
+      createEvent: async () => {
+        throw new ApiError({ api: 'kube', op: 'create event in shop', message, status: 403, reason: 'Forbidden', retryable: false, fix: 'grant "create" on "events": kubectl apply -k manifests/' });
+      },
+    }).kube;
+  const [terminating] = await applyActions([event], ctx(refuse('create event in shop: 403 Forbidden: unable to create new content in namespace shop because it is being terminated')));
+  assert.equal(terminating?.outcome, 'skipped');
+  const [rbac] = await applyActions([event], ctx(refuse('create event in shop: 403 Forbidden: events is forbidden: User "nodelb@p.iam.gserviceaccount.com" cannot create resource "events"')));
+  assert.equal(rbac?.outcome, 'failed');
+  assert.match(rbac?.fix ?? '', /"create" on "events"/);
   const { kube } = fakeKube({
     createEvent: async () => {
-      throw kubeError(403, 'Forbidden');
+      throw kubeError(404, 'NotFound');
     },
   });
-  const [r] = await applyActions([event], ctx(kube));
-  assert.equal(r?.outcome, 'skipped');
+  const [gone] = await applyActions([event], ctx(kube));
+  assert.equal(gone?.outcome, 'skipped', 'the namespace is already gone');
 });
 
 test('dry run calls nothing; a spent budget starts nothing', async () => {
