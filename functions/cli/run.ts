@@ -7,6 +7,7 @@ import type { syncAll } from '../runtime/sync.ts';
 import { parseArgs, type Env, type Invocation } from './args.ts';
 import { formatStatusText, statusView } from './format_status.ts';
 import { formatSyncText } from './format_sync.ts';
+import { exitStatus } from '../core/outcome.ts';
 import type { TextOptions } from './table.ts';
 
 export interface OutStream {
@@ -63,7 +64,12 @@ async function runSync(inv: Invocation, io: CliIO, deps: CliDeps): Promise<RunRe
 
 function printSync(inv: Invocation, report: RunReport, io: CliIO, env: Env): number {
   io.stdout.write(inv.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSyncText(report, textOptions(io.stdout, env)));
-  return report.converged ? 0 : 1;
+  return exitStatus(report.outcome, { detailed: inv.detailedExitCode, changesPending: changesPending(report) });
+}
+
+/** A dry run with actions, or a sync that left proxies starting or writes skipped. */
+export function changesPending(report: RunReport): boolean {
+  return report.clusters.some((c) => (c.dryRun ? c.plan.actions.length > 0 : !c.converged));
 }
 
 function printStatus(inv: Invocation, report: RunReport, io: CliIO, env: Env): number {
@@ -74,5 +80,5 @@ function printStatus(inv: Invocation, report: RunReport, io: CliIO, env: Env): n
     io.stderr.write(`nodelb status: no LoadBalancer Service ${inv.service.namespace}/${inv.service.name} in ${view.clusters.length === 1 ? 'the cluster' : 'any cluster'}\n`);
     return 1;
   }
-  return view.ok ? 0 : 1;
+  return exitStatus(report.outcome);
 }

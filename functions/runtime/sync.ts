@@ -11,6 +11,7 @@ import { createContainerApi } from '../adapters/container.ts';
 import type { Config } from '../config.ts';
 import type { Action, Plan, Snapshot } from '../core/model.ts';
 import { rolledOut } from '../core/proxy_readiness.ts';
+import { clusterOutcome, combineOutcomes, type Outcome } from '../core/outcome.ts';
 import { plan as realPlan } from '../core/plan.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
 import { applyActions, describeTarget, type ActionResult } from './apply.ts';
@@ -125,13 +126,21 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   for (const p of prerequisites) log.warn('prerequisite.missing', `${p.message} (fix: ${p.fix})`, { prerequisite: p.name, fix: p.fix, blocking: p.blocking });
 
   const lastResults = lastRound?.results ?? [];
-  const ok = errors.length === 0 && lastResults.every((r) => r.outcome !== 'failed') && lastRound !== undefined;
+  const outcome = clusterOutcome({
+    errors,
+    failedActions: lastResults.filter((r) => r.outcome === 'failed'),
+    heldBack: lastRound?.plan.heldBack ?? false,
+    planned: lastRound !== undefined,
+  });
+  const ok = outcome === 'done';
   const settledOutcome = (r: ActionResult) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
-  const converged = ok && lastRound?.plan.heldBack === false && !settleTimedOut && lastResults.every(settledOutcome);
-  const retryable = !ok && (errors.some((e) => e.retryable) || lastResults.some((r) => r.outcome === 'failed' && r.retryable === true));
+  // Informational: nothing left that this run could see (proxies all Ready, nothing skipped).
+  const converged = ok && !settleTimedOut && lastResults.every(settledOutcome) && (!dryRun || (lastRound?.plan.actions.length ?? 0) === 0);
+  const retryable = outcome === 'failed';
   const report: ClusterReport = {
     cluster: clusterName,
     runId,
+    outcome,
     ok,
     converged,
     retryable,
@@ -152,9 +161,9 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   };
   const outcomes: Record<string, number> = {};
   for (const r of allResults) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${ok ? (converged ? 'converged' : 'done, not yet converged') : 'failed'} in ${report.durationMs} ms`, {
+  (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${OUTCOME_WORDS[outcome]}${ok && !converged ? ' (changes or proxies still pending)' : ''} in ${report.durationMs} ms`, {
     ok,
-    outcome: ok ? 'ok' : 'failed',
+    outcome,
     converged,
     retryable,
     dryRun,
@@ -280,6 +289,8 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   }
 }
 
+const OUTCOME_WORDS: Record<Outcome, string> = { done: 'done', failed: 'failed (a later run may succeed)', refused: 'refused (a person must act first)' };
+
 const actionKey = (a: Action) => `${a.kind} ${describeTarget(a)}`;
 
 const isPermissionFix = (fix: string | undefined) => fix !== undefined && /grant|RBAC|permission/i.test(fix);
@@ -300,10 +311,12 @@ export async function syncAll(targets: readonly ClusterTarget[], config: Config,
       }),
     ),
   );
+  const outcome = combineOutcomes(clusters.map((c) => c.outcome));
   return {
-    ok: clusters.every((c) => c.ok),
+    outcome,
+    ok: outcome === 'done',
     converged: clusters.every((c) => c.converged),
-    retryable: clusters.some((c) => !c.ok && c.retryable),
+    retryable: outcome === 'failed',
     trigger: opts.trigger,
     clusters,
   };
@@ -313,9 +326,10 @@ function crashedReport(t: ClusterTarget, opts: SyncOptions, config: Config, e: u
   return {
     cluster: targetName(t),
     runId: '',
+    outcome: 'failed', // a bug, not the configuration: the one outcome that alerts and is retried
     ok: false,
     converged: false,
-    retryable: false,
+    retryable: true,
     dryRun: config.dryRun || opts.dryRun === true,
     trigger: opts.trigger,
     durationMs: 0,

@@ -4,27 +4,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli, type CliDeps } from '../../functions/cli/run.ts';
 import type { RunReport } from '../../functions/runtime/report.ts';
+import type { Outcome } from '../../functions/core/outcome.ts';
 
 type Sync = NonNullable<CliDeps['sync']>;
 
-function report(converged: boolean, ok = true): RunReport {
+function report(converged: boolean, outcome: Outcome = 'done', dryRun = false, actions = 0): RunReport {
+  const ok = outcome === 'done';
   return {
+    outcome,
     ok,
     converged,
-    retryable: false,
+    retryable: outcome === 'failed',
     trigger: 'cli',
     clusters: [
       {
         cluster: 'ctx',
         runId: 'r',
+        outcome,
         ok,
         converged,
-        retryable: false,
-        dryRun: false,
+        retryable: outcome === 'failed',
+        dryRun,
         trigger: 'cli',
         durationMs: 1,
         rounds: 1,
-        plan: { actions: [], services: [], notes: [], heldBack: false },
+        plan: { actions: Array.from({ length: actions }, () => ({ kind: 'writeStatus' as const, target: 'service default/web', reason: 'publish' })), services: [], notes: [], heldBack: false },
         results: [],
         calls: { reads: 1, writes: 0, byApi: {} },
         prerequisites: [],
@@ -44,10 +48,19 @@ async function run(argv: string[], sync: Sync, env: Record<string, string> = {})
 
 const returning = (r: RunReport): Sync => async () => r;
 
-test('sync exits 0 when every cluster converged, 1 otherwise', async () => {
+test('sync exits by the outcome: 0 done (pending proxies too), 1 failed, 2 refused', async () => {
   assert.equal((await run(['sync'], returning(report(true)))).code, 0);
-  assert.equal((await run(['sync'], returning(report(false)))).code, 1);
-  assert.equal((await run(['sync'], returning(report(false, false)))).code, 1);
+  assert.equal((await run(['sync'], returning(report(false)))).code, 0, 'done with proxies still starting is not a failure');
+  assert.equal((await run(['sync'], returning(report(false, 'failed')))).code, 1);
+  assert.equal((await run(['sync'], returning(report(false, 'refused')))).code, 2);
+});
+
+test('a dry run with changes exits 0; --detailed-exitcode makes it 3, and only then', async () => {
+  const withChanges = report(false, 'done', true, 2);
+  assert.equal((await run(['sync', '--dry-run'], returning(withChanges))).code, 0);
+  assert.equal((await run(['sync', '--dry-run', '--detailed-exitcode'], returning(withChanges))).code, 3);
+  assert.equal((await run(['sync', '--dry-run', '--detailed-exitcode'], returning(report(true, 'done', true, 0)))).code, 0, 'nothing to change');
+  assert.equal((await run(['sync', '--detailed-exitcode'], returning(report(false, 'failed', true, 2)))).code, 1, 'a failure stays 1');
 });
 
 test('--output json writes the report alone on stdout', async () => {
