@@ -156,8 +156,10 @@ export function toEndpointsViews(slices: V1EndpointSlice[], wanted?: Set<string>
     let view = byService.get(key);
     if (!view) byService.set(key, (view = { namespace, service, readyNodes: [] }));
     for (const ep of slice.endpoints ?? []) {
-      // A nil "ready" means unknown, which consumers should read as ready (EndpointConditions doc).
-      if (ep.conditions?.ready === false || ep.targetRef?.kind !== 'Pod' || !ep.nodeName) continue;
+      // kube-proxy's rule for local endpoints: the endpoint's nodeName and its ready condition, a
+      // nil "ready" read as ready (EndpointConditions doc). No targetRef needed: kube-proxy sends
+      // traffic to endpoints without one (manually managed slices) all the same.
+      if (ep.conditions?.ready === false || !ep.nodeName) continue;
       if (!view.readyNodes.includes(ep.nodeName)) view.readyNodes.push(ep.nodeName);
     }
   }

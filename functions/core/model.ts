@@ -108,7 +108,7 @@ export interface ProxyPodView {
 export interface EndpointsView {
   namespace: string;
   service: string; // kubernetes.io/service-name label
-  readyNodes: string[]; // nodeName of endpoints with conditions.ready, targetRef kind Pod
+  readyNodes: string[]; // nodeName of endpoints whose conditions.ready is true or nil (kube-proxy's rule)
 }
 
 /** A firewall rule whose name carries our prefix, with its ownership marker parsed. */
