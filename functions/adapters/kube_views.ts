@@ -21,6 +21,7 @@ import type {
   ServiceView,
   TaintView,
 } from '../core/model.ts';
+import { STUCK_WAITING_REASONS, stuckReason } from '../core/proxy_pods.ts';
 import { DAEMONSET_LABEL } from '../core/naming.ts';
 
 
@@ -135,13 +136,29 @@ export function toNodeView(n: V1Node): NodeView {
 }
 
 export function toProxyPodView(p: V1Pod): ProxyPodView {
+  const conditions = p.status?.conditions ?? [];
   const v: ProxyPodView = {
     daemonSet: p.metadata?.labels?.[DAEMONSET_LABEL] ?? '',
-    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     phase: p.status?.phase ?? 'Unknown',
   };
-  if (p.spec?.nodeName) v.nodeName = p.spec.nodeName;
+  const node = p.spec?.nodeName || pinnedNode(p);
+  if (node) v.nodeName = node;
+  const unschedulable = conditions.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+    .map((s) => s.state?.waiting?.reason)
+    .find((r) => r !== undefined && STUCK_WAITING_REASONS.has(r));
+  const stuck = stuckReason(unschedulable, waiting);
+  if (stuck !== undefined) v.stuck = stuck;
   return v;
+}
+
+/** The node the DaemonSet controller pins an unbound daemon pod to (matchFields metadata.name). */
+function pinnedNode(p: V1Pod): string | undefined {
+  for (const term of p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+    for (const f of term.matchFields ?? []) if (f.key === 'metadata.name' && f.values?.[0]) return f.values[0];
+  }
+  return undefined;
 }
 
 /** Folds EndpointSlices into one view per Service, keeping only the Services asked for. */

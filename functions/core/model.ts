@@ -99,9 +99,13 @@ export interface InstanceView {
 /** One proxy pod, reduced to what status selection needs (pods can be many: S x N). */
 export interface ProxyPodView {
   daemonSet: string; // value of the nodelb.dev/daemonset label
+  /** spec.nodeName; for a daemon pod not bound yet, the node the DaemonSet controller pinned it
+   *  to (required node affinity, matchFields metadata.name). */
   nodeName?: string;
   ready: boolean; // Ready condition True
   phase: string;
+  /** Why it cannot become Ready by waiting ('Unschedulable', 'CrashLoopBackOff', …; proxy_pods.ts). */
+  stuck?: string;
 }
 
 /** The ready endpoints of one Service (for externalTrafficPolicy: Local). */
@@ -208,6 +212,8 @@ export interface NodeDecision {
   externalIPs: string[];
   published: boolean;
   why: string; // "published", "cordoned", "proxy pod not ready", "not chosen: max-ips 3", ...
+  /** True when this run cannot tell (a failed read): `published` is then no verdict. */
+  unknown?: boolean;
 }
 
 export interface FirewallRuleState {
@@ -229,7 +235,10 @@ export interface ServiceExplanation {
   firewallStates?: FirewallRuleState[];
   proxyPods: { ready: number; total: number };
   nodes: NodeDecision[];
-  ingress: string[]; // what the plan publishes
+  ingress: string[]; // what the plan publishes; with ingressKept, what the Service publishes now
+  /** Why `ingress` is the Service's current list, left as it is this run (a read failed:
+   *  "instance read failed: node IPs unknown"). */
+  ingressKept?: string;
 }
 
 export interface Plan {
@@ -239,4 +248,6 @@ export interface Plan {
   notes: { severity: 'INFO' | 'WARNING'; message: string }[];
   /** True when failed or suspicious reads made the planner hold back deletions. */
   heldBack: boolean;
+  /** Set when nothing could be planned: why the Services are unknown (not "none"). */
+  unknown?: string;
 }

@@ -10,6 +10,7 @@ import { ingressFor, selectNodes, type IPCatalog, type SelectionInput } from './
 import { conditionMessage, goList, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { matchesSelector } from './selectors.ts';
+import { stuckWarnings } from './proxy_pods.ts';
 import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
 
 export interface ServiceOutcome {
@@ -26,21 +27,22 @@ function endpointNodes(ctx: PlanContext, a: Assessment): Set<string> | undefined
   return nodes;
 }
 
-/** Why a status write would be unsafe this run, if it would. */
-function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): string | undefined {
+/** Why a status write would be unsafe this run, if it would: the note for the report, and in
+ *  short why the Service keeps what it publishes now. */
+function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): { note: string; kept: string } | undefined {
   const key = serviceKey(a.svc);
   if (isServed(a)) {
-    if (ctx.untrusted.has('instances') && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
-      return `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`;
+    if (ctx.instancesUnknown !== undefined && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
+      return { note: `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`, kept: ctx.instancesUnknown };
     }
     if (ctx.untrusted.has('endpointslices') && a.svc.externalTrafficPolicy === 'Local') {
-      return `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`;
+      return { note: `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`, kept: 'EndpointSlice read failed: local endpoints unknown' };
     }
   }
   if (!ctx.heldBack) return undefined;
   const keep = new Set(write.to);
   const removed = write.from.filter((ip) => !keep.has(ip));
-  if (removed.length > 0) return `withdrawing ${goList(removed, ', ').slice(1, -1)} from ${key}`;
+  if (removed.length > 0) return { note: `withdrawing ${goList(removed, ', ').slice(1, -1)} from ${key}`, kept: `withdrawal held back: some reads failed this run` };
   return undefined;
 }
 
@@ -60,6 +62,15 @@ export function planServiceStatus(
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
   const warnings = [...a.warnings];
+  // Proxies that cannot become Ready without someone acting: said at once, per node, not waited for.
+  if (served && proxies.source === 'pods') {
+    const byName = nodesByName(nodes);
+    const wanted = (node: string) => {
+      const f = byName.get(node);
+      return f !== undefined && matchesSelector(f.node.labels, a.settings.nodeSelector);
+    };
+    for (const w of stuckWarnings(proxies.pods, wanted)) warnings.push(w);
+  }
   if (served && a.settings.ipMode === 'Proxy' && ipModeDropped(a.svc.ingress)) {
     warnings.push({
       eventReason: 'IPModeNotSupported',
@@ -99,10 +110,13 @@ export function planServiceStatus(
 
   const status = planStatus({ svc: a.svc, ingress, condition, notices, quiet: a.quiet, refused: !served, now: ctx.snapshot.now });
   const actions: Action[] = [];
+  let kept: string | undefined;
   if (status.write) {
     const blocker = statusBlocker(ctx, a, nodes, status.write);
-    if (blocker) ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker}` });
-    else actions.push(status.write, ...status.events);
+    if (blocker) {
+      ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker.note}` });
+      kept = blocker.kept;
+    } else actions.push(status.write, ...status.events);
   }
 
   const explanation: ServiceExplanation = {
@@ -120,10 +134,20 @@ export function planServiceStatus(
       return served ? selectNodes(selectionInput()).decisions : [];
     },
     get ingress() {
-      return ingress.map((i) => i.ip ?? ''); // made when read, like nodes
+      // Made when read, like nodes. A held-back write leaves the Service as it is: show that.
+      return (kept !== undefined ? a.svc.ingress : ingress).map((i) => i.ip ?? i.hostname ?? '');
     },
+    ...(kept !== undefined ? { ingressKept: kept } : {}),
   };
   return { actions, explanation };
+}
+
+const nodeIndexes = new WeakMap<readonly NodeFacts[], Map<string, NodeFacts>>();
+
+function nodesByName(nodes: readonly NodeFacts[]): Map<string, NodeFacts> {
+  let m = nodeIndexes.get(nodes);
+  if (!m) nodeIndexes.set(nodes, (m = new Map(nodes.map((f) => [f.node.name, f]))));
+  return m;
 }
 
 function countReady(pods: readonly ProxyPodView[]): number {

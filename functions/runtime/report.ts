@@ -39,6 +39,8 @@ export interface ClusterReport {
     services: Plan['services'];
     notes: Plan['notes'];
     heldBack: boolean;
+    /** Set when the Services could not be planned: why they are unknown (not "none"). */
+    unknown?: string;
   };
   results: (ActionResult & { round: number })[];
   calls: CallCounts;

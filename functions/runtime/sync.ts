@@ -18,7 +18,9 @@ import { applyActions, describeTarget, type ActionResult } from './apply.ts';
 import { deadlineIn, systemClock, type Clock, type Deadline } from './clock.ts';
 import { describeError, isApiError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { MANAGED_SELECTOR, observe } from './observe.ts';
+import { MANAGED_SELECTOR, MAX_NAMED_DAEMONSETS, observe } from './observe.ts';
+import { waitsOnlyForStuck } from '../core/proxy_pods.ts';
+import { DAEMONSET_LABEL } from '../core/naming.ts';
 import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
 import { failureEvents } from './failure_events.ts';
@@ -153,6 +155,7 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       services: lastRound?.plan.services ?? [],
       notes: lastRound?.plan.notes ?? [],
       heldBack: lastRound?.plan.heldBack ?? false,
+      ...(servicesUnknown(lastRound, errors) !== undefined ? { unknown: servicesUnknown(lastRound, errors) } : {}),
     },
     results: allResults,
     calls: counter.snapshot(),
@@ -268,16 +271,29 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     const wanted = new Set(names);
     for (;;) {
       let waiting: string[];
+      let stuck: string[] = [];
       try {
         const daemonSets = await kube.listDaemonSets(config.namespace, MANAGED_SELECTOR);
-        const done = new Set(daemonSets.filter((ds) => wanted.has(ds.metadata?.name ?? '') && rolledOut(ds)).map((ds) => ds.metadata?.name ?? ''));
-        waiting = names.filter((n) => !done.has(n));
+        const current = daemonSets.filter((ds) => wanted.has(ds.metadata?.name ?? ''));
+        const open = current.filter((ds) => !rolledOut(ds));
+        // Pods that cannot become Ready (host port taken, crash loop) are not waited for: one pod
+        // list tells them from pods still starting. Past MAX_NAMED_DAEMONSETS, wait as before.
+        if (open.length > 0 && open.length <= MAX_NAMED_DAEMONSETS) {
+          const selector = `${DAEMONSET_LABEL} in (${open.map((ds) => ds.metadata?.name ?? '').sort().join(',')})`;
+          const pods = await kube.listProxyPods(config.namespace, selector);
+          stuck = open.filter((ds) => waitsOnlyForStuck(ds, pods)).map((ds) => ds.metadata?.name ?? '');
+        }
+        const settledNames = new Set([...current.filter((ds) => rolledOut(ds)).map((ds) => ds.metadata?.name ?? ''), ...stuck]);
+        // A DaemonSet gone meanwhile (deleted by hand) has nothing left to wait for.
+        const present = new Set(current.map((ds) => ds.metadata?.name ?? ''));
+        waiting = names.filter((n) => present.has(n) && !settledNames.has(n));
       } catch (e) {
         log.warn('settle.failed', `cannot watch the proxy DaemonSets: ${describeError(e)}`, { error: e });
         return { ready: false };
       }
       if (waiting.length === 0) {
-        log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
+        const note = stuck.length > 0 ? `; ${stuck.length} of them wait only for pods that cannot become Ready (reported as warnings, not waited for)` : '';
+        log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready${note}`, { daemonSets: names.length, stuck: stuck.length });
         return { ready: true };
       }
       if (clock.now() + (opts.settlePollMs ?? 1000) > until) {
@@ -287,6 +303,13 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       await clock.sleep(opts.settlePollMs ?? 1000);
     }
   }
+}
+
+/** Why the report lists no Service although there may be some: never observed, or not planned. */
+function servicesUnknown(round: Round | undefined, errors: readonly SyncError[]): string | undefined {
+  if (round) return round.plan.unknown;
+  const first = errors[0];
+  return `Services unknown: ${first ? `${first.stage} failed (${first.message})` : 'the cluster was not read'}`;
 }
 
 const OUTCOME_WORDS: Record<Outcome, string> = { done: 'done', failed: 'failed (a later run may succeed)', refused: 'refused (a person must act first)' };

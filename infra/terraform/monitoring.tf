@@ -115,7 +115,7 @@ resource "google_logging_metric" "sync_duration" {
     labels {
       key         = "ok"
       value_type  = "BOOL"
-      description = "No read and no action failed."
+      description = "outcome is done: reads trusted, every write applied (warnings do not make it false)."
     }
   }
 
