@@ -7,7 +7,10 @@ import type { syncAll } from '../runtime/sync.ts';
 import { parseArgs, type Env, type Invocation } from './args.ts';
 import { formatStatusText, statusView } from './format_status.ts';
 import { formatSyncText } from './format_sync.ts';
-import { exitStatus } from '../core/outcome.ts';
+import { EXIT, exitStatus } from '../core/outcome.ts';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { missingKubeconfig } from './kubeconfig.ts';
 import type { TextOptions } from './table.ts';
 
 export interface OutStream {
@@ -24,6 +27,8 @@ export interface CliIO {
 export interface CliDeps {
   /** The engine; loaded lazily so that --help and usage errors do not load the client libraries. */
   sync?: typeof syncAll;
+  /** Whether a file exists (the kubeconfig check); fs.existsSync by default. */
+  exists?: (path: string) => boolean;
 }
 
 export const DEFAULT_WIDTH = 100;
@@ -44,6 +49,12 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIO, deps:
     return parsed.code;
   }
   const inv = parsed.invocation;
+  // client-node finds the home directory as os.homedir() does, HOME or else the user database.
+  const missing = missingKubeconfig(inv.targets, { HOME: homedir(), ...env }, deps.exists ?? existsSync);
+  if (missing !== undefined) {
+    io.stderr.write(`nodelb ${inv.command}: ${missing}\n`);
+    return EXIT.refused;
+  }
   const report = await runSync(inv, io, deps);
   return inv.command === 'sync' ? printSync(inv, report, io, env) : printStatus(inv, report, io, env);
 }

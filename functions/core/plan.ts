@@ -4,7 +4,7 @@
 import type { Action, ActionKind, Plan, ReadName, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
 import type { PlanConfig } from './plan_config.ts';
 import type { PlanContext } from './plan_context.ts';
-import { ESSENTIAL_READS, assessReads } from './reads.ts';
+import { ESSENTIAL_READS, assessReads, oddDaemonSets } from './reads.ts';
 import { claimService, worthExplaining, type Claim } from './claim.ts';
 import { assessService, resolvePortConflicts, type Assessment } from './validate.ts';
 import { assessNodes } from './nodes.ts';
@@ -57,8 +57,11 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
   const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(snapshot, 'instances', 'node IPs unknown') : undefined;
   const nodes = assessNodes(snapshot, config, instancesUnknown);
 
+  const odd = oddDaemonSets(snapshot, config.namespace);
+  for (const message of odd.values()) notes.push({ severity: 'WARNING', message });
   const ctx: PlanContext = {
     snapshot,
+    odd,
     config,
     untrusted: reads.untrusted,
     heldBack,

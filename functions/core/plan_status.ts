@@ -58,10 +58,12 @@ export function planServiceStatus(
 ): ServiceOutcome {
   const served = isServed(a);
   const dsName = daemonSetName(a.svc.name, a.svc.uid);
+  const odd = served ? ctx.odd.get(dsName) : undefined;
   const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
   const warnings = [...a.warnings];
+  if (odd !== undefined) warnings.push({ eventReason: 'ProxiesUnknown', message: odd });
   // Proxies that cannot become Ready without someone acting: said at once, per node, not waited for.
   if (served && proxies.source === 'pods') {
     const byName = nodesByName(nodes);
@@ -112,7 +114,8 @@ export function planServiceStatus(
   const actions: Action[] = [];
   let kept: string | undefined;
   if (status.write) {
-    const blocker = statusBlocker(ctx, a, nodes, status.write);
+    const blocker =
+      odd !== undefined ? { note: `status of ${serviceKey(a.svc)} (the pods of its DaemonSet ${dsName} cannot be found)`, kept: `proxy pods of ${dsName} not found: proxies unknown` } : statusBlocker(ctx, a, nodes, status.write);
     if (blocker) {
       ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker.note}` });
       kept = blocker.kept;
@@ -131,6 +134,7 @@ export function planServiceStatus(
     proxyPods: proxies.source === 'pods' ? { ready: countReady(proxies.pods), total: proxies.pods.length } : { ready: proxies.ready, total: proxies.total },
     // Read on demand (see selectNodes): a scheduled sync never looks at them.
     get nodes() {
+      if (odd !== undefined) return nodes.map((f) => ({ node: f.node.name, externalIPs: [...f.ips.IPv4, ...f.ips.IPv6], published: false, unknown: true, why: `proxy pods of ${dsName} not found: unknown` }));
       return served ? selectNodes(selectionInput()).decisions : [];
     },
     get ingress() {

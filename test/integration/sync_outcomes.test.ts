@@ -3,6 +3,7 @@
 // with changes is done, and a failed read fails the sync without anything destructive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as k8s from '@kubernetes/client-node';
 import { startWorld, problems, type World } from './sync_world.ts';
 import { exitStatus } from '../../functions/core/outcome.ts';
 
@@ -89,4 +90,33 @@ test('a failed instance read: failed (exit 1), nothing destructive, the publishe
   assert.deepEqual(web?.ingress, ['34.0.0.1', '34.0.0.2', '34.0.0.3'], 'the report shows what the Service publishes now');
   assert.match(web?.ingressKept ?? '', /instance read failed: node IPs unknown/);
   assert.ok(web?.nodes.every((n) => n.unknown === true && !/deleted/.test(n.why)), JSON.stringify(web?.nodes));
+});
+
+test('an odd nodelb DaemonSet beside two healthy Services: both synced in the same run, the odd one reported', async (t) => {
+  const w = await threeNodes();
+  t.after(() => w.close());
+  // Made by hand (or another nodelb): our managed-by label, but its pods lack nodelb.dev/daemonset.
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(w.kubeconfigPath);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  await apps.createNamespacedDaemonSet({
+    namespace: 'nodelb-system',
+    body: {
+      metadata: { name: 'nodelb-handmade-0000beef', labels: { 'app.kubernetes.io/managed-by': 'nodelb', 'nodelb.dev/service-uid': 'no-such-uid' } },
+      spec: {
+        selector: { matchLabels: { app: 'handmade' } },
+        template: { metadata: { labels: { app: 'handmade' } }, spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 9999, hostPort: 9999 }] }] } },
+      },
+    },
+  });
+  // One pod not Ready: its status proves nothing, so its pods are listed, and none is found by label.
+  w.sim.kube.setPodReady('nodelb-system', 'nodelb-handmade-0000beef', 'node-0', false);
+  w.addService('web', [80]);
+  w.addService('api', [8080]);
+  const r = await w.sync('kubeconfig');
+  assert.equal(r.outcome, 'done', problems(r));
+  assert.deepEqual(w.ingress('web'), ['34.0.0.1', '34.0.0.2', '34.0.0.3']);
+  assert.deepEqual(w.ingress('api'), ['34.0.0.1', '34.0.0.2', '34.0.0.3']);
+  assert.ok(w.daemonSets().includes('nodelb-handmade-0000beef'), 'the odd DaemonSet is not deleted this run');
+  assert.ok(r.plan.notes.some((n) => n.severity === 'WARNING' && n.message.includes('DaemonSet nodelb-system/nodelb-handmade-0000beef reports 3 pods scheduled')), JSON.stringify(r.plan.notes));
 });

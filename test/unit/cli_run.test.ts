@@ -42,7 +42,7 @@ async function run(argv: string[], sync: Sync, env: Record<string, string> = {})
   let stdout = '';
   let stderr = '';
   const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-  const code = await runCli(argv, env, io, { sync });
+  const code = await runCli(argv, env, io, { sync, exists: () => true });
   return { code, stdout, stderr };
 }
 
@@ -117,4 +117,29 @@ test('a usage error exits 2 without calling the sync', async () => {
   assert.equal(out.code, 2);
   assert.equal(called, false);
   assert.match(out.stderr, /--max-ips: expected a whole number/);
+});
+
+test('no kubeconfig anywhere: one clear error naming where it looked, exit 2, the engine never called', async () => {
+  let called = false;
+  const sync: Sync = async () => {
+    called = true;
+    return report(true);
+  };
+  const io = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } } };
+  };
+  const none = io();
+  assert.equal(await runCli(['status'], { HOME: '/home/u' }, none.io, { sync, exists: () => false }), 2);
+  assert.equal(none.out.stderr, 'nodelb status: no kubeconfig found: no --kubeconfig, KUBECONFIG is not set, and /home/u/.kube/config does not exist. Pass --cluster projects/P/locations/L/clusters/C (GKE) or --kubeconfig PATH\n');
+  assert.equal(none.out.stdout, '');
+  const env = io();
+  assert.equal(await runCli(['sync'], { KUBECONFIG: '/a:/b' }, env.io, { sync, exists: () => false }), 2);
+  assert.match(env.out.stderr, /none of the files in KUBECONFIG exists \(\/a, \/b\)/);
+  const flag = io();
+  assert.equal(await runCli(['sync', '--kubeconfig', '/x/config'], {}, flag.io, { sync, exists: (p) => p !== '/x/config' }), 2);
+  assert.match(flag.out.stderr, /--kubeconfig \/x\/config does not exist/);
+  assert.equal(called, false);
+  assert.equal(await runCli(['sync'], { HOME: '/home/u' }, io().io, { sync, exists: (p) => p === '/home/u/.kube/config' }), 0, 'found: runs');
+  assert.equal(called, true);
 });
