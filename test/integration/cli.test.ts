@@ -168,7 +168,7 @@ describe('nodelb CLI against the simulated GKE', () => {
       assert.equal(r.code, 1, failure(r));
       assert.match(r.stdout, /^default\/web {3}EXTERNAL-IP 198\.51\.100\.9,203\.0\.113\.1,203\.0\.113\.2 \(as published now; instance read failed: node IPs unknown\)/m);
       assert.match(r.stdout, /^ {2}node-a +\? +\? +instance read failed: node IPs unknown$/m);
-      assert.doesNotMatch(r.stdout, /deleted|no Service of this load balancer class/);
+      assert.doesNotMatch(r.stdout, /instance not found|\(deleted\)|no Service of this load balancer class/);
       assert.doesNotMatch(r.stdout, /^default\/(web|dns) .*<pending>/m, 'only the refused bastion publishes nothing');
       const dry = await nodelb(['sync', '--cluster', sim.clusterName, '--dry-run'], gkeEnv());
       assert.equal(dry.code, 1, failure(dry));
