@@ -66,6 +66,7 @@ function addConfigFlag(cmd: Command, flag: ConfigFlag, hidden: boolean): void {
   if (!flag.boolean) {
     const option = new Option(`--${flag.long} <${flag.valueName}>`, flag.description);
     if (flag.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    if (hidden) option.hideHelp();
     cmd.addOption(option);
     return;
   }
