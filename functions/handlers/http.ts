@@ -51,9 +51,11 @@ export async function nodelbHttp(req: Request, res: Response): Promise<void> {
     return;
   }
   const cfg = await instanceConfig();
+  // Invalid configuration is refused, not failed: a retry cannot fix it (the CLI exits 2), so
+  // it is no 500 that callers would retry; the body and the CRITICAL log line say what is wrong.
   if (!cfg.ok) {
     logConfigError(cfg.error);
-    res.status(500).json({ error: 'invalid configuration', problems: cfg.error.problems });
+    res.status(httpStatus('refused')).json({ outcome: 'refused', ok: false, error: 'invalid configuration', problems: cfg.error.problems });
     return;
   }
   const config = cfg.config;
@@ -63,7 +65,7 @@ export async function nodelbHttp(req: Request, res: Response): Promise<void> {
     return;
   }
   if (params.clusters.length === 0) {
-    res.status(500).json({ error: 'invalid configuration', problems: ['NODELB_CLUSTERS names no cluster'] });
+    res.status(httpStatus('refused')).json({ outcome: 'refused', ok: false, error: 'invalid configuration', problems: ['NODELB_CLUSTERS names no cluster'] });
     return;
   }
   const logger = createLogger({ level: config.logLevel, fields: { component: 'http' } });
