@@ -22,7 +22,7 @@ export interface ServiceStatus {
   ingressKept?: string;
   ports: string; // kubectl style
   daemonSet?: string;
-  proxyPods: { ready: number; total: number };
+  proxyPods: { ready: number; total: number; stuck?: number };
   nodes: NodeDecision[];
   firewallRules: FirewallState[];
   warnings: string[];
@@ -111,7 +111,7 @@ function formatService(s: ServiceStatus, opts: TextOptions): string[] {
   const ips = s.ingressKept !== undefined ? `${s.externalIPs.join(',') || '<none>'} (as published now; ${s.ingressKept})` : `${formatIPs(s.externalIPs)}${after}`;
   const out = [paint('bold', `${s.namespace}/${s.name}`, opts) + `   EXTERNAL-IP ${ips}   PORT(S) ${s.ports || '-'}`];
   if (s.refused) out.push(...indent(s.refused, `  ${paint('red', 'refused', opts)}: `, '    ', opts.width));
-  if (s.daemonSet) out.push(`  proxy pods: ${s.proxyPods.ready}/${s.proxyPods.total} ready (DaemonSet ${s.daemonSet})`);
+  if (s.daemonSet) out.push(`  proxy pods: ${s.proxyPods.ready}/${s.proxyPods.total} ready${proxyDetail(s.proxyPods)} (DaemonSet ${s.daemonSet})`);
   if (s.nodes.length > 0)
     out.push(
       renderTable(
@@ -125,6 +125,13 @@ function formatService(s: ServiceStatus, opts: TextOptions): string[] {
   for (const w of s.warnings) out.push(...indent(w, `  ${paint('yellow', 'warning', opts)}: `, '    ', opts.width));
   for (const a of s.pending) out.push(...indent(`${marker(a.kind)} ${a.kind} ${a.target}${a.detail ? ` ${a.detail}` : ''}`, '  pending: ', '    ', opts.width));
   return out;
+}
+
+/** ", 1 cannot run, 1 starting": what the pods not Ready are doing (warnings name the nodes). */
+function proxyDetail(p: ServiceStatus['proxyPods']): string {
+  const stuck = p.stuck ?? 0;
+  const starting = p.total - p.ready - stuck;
+  return [stuck > 0 ? `, ${stuck} cannot run` : '', starting > 0 ? `, ${starting} starting (published by a later sync)` : ''].join('');
 }
 
 export function formatStatusText(view: StatusView, opts: TextOptions): string {

@@ -131,7 +131,7 @@ export function clusterVerdict(c: ClusterReport): string {
   if (c.outcome === 'refused') return 'REFUSED (a person must act first)';
   if (!c.ok) return 'FAILED';
   if (c.converged) return c.dryRun ? 'nothing to change' : 'converged';
-  return c.dryRun ? 'changes pending' : 'done, not yet converged';
+  return c.dryRun ? 'changes pending' : 'done, some changes still pending (proxies starting: a later sync publishes them)';
 }
 
 function outcomeCounts(results: readonly Result[]): string {

@@ -233,7 +233,8 @@ export interface ServiceExplanation {
   firewallRules: string[];
   /** Each rule of firewallRules as observed: "in sync", "missing", "drifted: …", "not touched: …". */
   firewallStates?: FirewallRuleState[];
-  proxyPods: { ready: number; total: number };
+  /** stuck: cannot become Ready by waiting (warned); the rest of total − ready are starting. */
+  proxyPods: { ready: number; total: number; stuck?: number };
   nodes: NodeDecision[];
   ingress: string[]; // what the plan publishes; with ingressKept, what the Service publishes now
   /** Why `ingress` is the Service's current list, left as it is this run (a read failed:

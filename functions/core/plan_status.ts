@@ -131,7 +131,7 @@ export function planServiceStatus(
     ...(served ? { daemonSet: dsName } : {}),
     firewallRules: rules.names,
     ...(rules.states ? { firewallStates: rules.states } : {}),
-    proxyPods: proxies.source === 'pods' ? { ready: countReady(proxies.pods), total: proxies.pods.length } : { ready: proxies.ready, total: proxies.total },
+    proxyPods: proxies.source === 'pods' ? podCounts(proxies.pods) : { ready: proxies.ready, total: proxies.total },
     // Read on demand (see selectNodes): a scheduled sync never looks at them.
     get nodes() {
       if (odd !== undefined) return nodes.map((f) => ({ node: f.node.name, externalIPs: [...f.ips.IPv4, ...f.ips.IPv6], published: false, unknown: true, why: `proxy pods of ${dsName} not found: unknown` }));
@@ -154,8 +154,12 @@ function nodesByName(nodes: readonly NodeFacts[]): Map<string, NodeFacts> {
   return m;
 }
 
-function countReady(pods: readonly ProxyPodView[]): number {
-  let n = 0;
-  for (const p of pods) if (p.ready) n++;
-  return n;
+function podCounts(pods: readonly ProxyPodView[]): ServiceExplanation['proxyPods'] {
+  let ready = 0;
+  let stuck = 0;
+  for (const p of pods) {
+    if (p.ready) ready++;
+    else if (p.stuck !== undefined) stuck++;
+  }
+  return stuck > 0 ? { ready, total: pods.length, stuck } : { ready, total: pods.length };
 }

@@ -34,6 +34,7 @@ test('host port taken on one node: done (exit 0), a warning naming the node, no 
   const warning = svc?.warnings.find((m) => m.includes('node-1'));
   assert.match(warning ?? '', /no proxy on node node-1: the scheduler cannot place the proxy pod there \(Unschedulable/);
   assert.match(svc?.nodes.find((n) => n.node === 'node-1')?.why ?? '', /cannot run here/);
+  assert.deepEqual(svc?.proxyPods, { ready: 2, total: 3, stuck: 1 });
   const events = w.sim.kube.list<{ metadata: object; reason?: string; message?: string }>('events', 'default');
   assert.ok(events.some((e) => e.reason === 'ProxyUnschedulable' && /node-1/.test(e.message ?? '')), 'a Warning Event on the Service names the node');
 });
