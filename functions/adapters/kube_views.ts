@@ -21,6 +21,7 @@ import type {
   ServiceView,
   TaintView,
 } from '../core/model.ts';
+import { STUCK_WAITING_REASONS, stuckReason } from '../core/proxy_pods.ts';
 import { DAEMONSET_LABEL } from '../core/naming.ts';
 
 
@@ -135,13 +136,29 @@ export function toNodeView(n: V1Node): NodeView {
 }
 
 export function toProxyPodView(p: V1Pod): ProxyPodView {
+  const conditions = p.status?.conditions ?? [];
   const v: ProxyPodView = {
     daemonSet: p.metadata?.labels?.[DAEMONSET_LABEL] ?? '',
-    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     phase: p.status?.phase ?? 'Unknown',
   };
-  if (p.spec?.nodeName) v.nodeName = p.spec.nodeName;
+  const node = p.spec?.nodeName || pinnedNode(p);
+  if (node) v.nodeName = node;
+  const unschedulable = conditions.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+    .map((s) => s.state?.waiting?.reason)
+    .find((r) => r !== undefined && STUCK_WAITING_REASONS.has(r));
+  const stuck = stuckReason(unschedulable, waiting);
+  if (stuck !== undefined) v.stuck = stuck;
   return v;
+}
+
+/** The node the DaemonSet controller pins an unbound daemon pod to (matchFields metadata.name). */
+function pinnedNode(p: V1Pod): string | undefined {
+  for (const term of p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+    for (const f of term.matchFields ?? []) if (f.key === 'metadata.name' && f.values?.[0]) return f.values[0];
+  }
+  return undefined;
 }
 
 /** Folds EndpointSlices into one view per Service, keeping only the Services asked for. */
@@ -156,8 +173,10 @@ export function toEndpointsViews(slices: V1EndpointSlice[], wanted?: Set<string>
     let view = byService.get(key);
     if (!view) byService.set(key, (view = { namespace, service, readyNodes: [] }));
     for (const ep of slice.endpoints ?? []) {
-      // A nil "ready" means unknown, which consumers should read as ready (EndpointConditions doc).
-      if (ep.conditions?.ready === false || ep.targetRef?.kind !== 'Pod' || !ep.nodeName) continue;
+      // kube-proxy's rule for local endpoints: the endpoint's nodeName and its ready condition, a
+      // nil "ready" read as ready (EndpointConditions doc). No targetRef needed: kube-proxy sends
+      // traffic to endpoints without one (manually managed slices) all the same.
+      if (ep.conditions?.ready === false || !ep.nodeName) continue;
       if (!view.readyNodes.includes(ep.nodeName)) view.readyNodes.push(ep.nodeName);
     }
   }

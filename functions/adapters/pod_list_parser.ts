@@ -1,6 +1,7 @@
 // Folds a Kubernetes PodList JSON body into ProxyPodViews as its bytes arrive, without building
-// the pods: only metadata.labels[nodelb.dev/daemonset], spec.nodeName, status.phase and the
-// Ready condition are decoded; everything else is skipped string by string. The list's
+// the pods: only metadata.labels[nodelb.dev/daemonset], spec.nodeName (or, unbound, the node the
+// DaemonSet controller pinned through matchFields), status.phase, the Ready and PodScheduled
+// conditions and container waiting reasons are decoded; everything else is skipped. The list's
 // metadata.continue is reported as soon as it is read (before the items, where the API server
 // writes it), so the next page can be requested while this one streams. Pure.
 //
@@ -9,6 +10,7 @@
 // garbage collection than in parsing, and a page's objects dominated the function's peak memory.
 import type { ProxyPodView } from '../core/model.ts';
 import { DAEMONSET_LABEL } from '../core/naming.ts';
+import { STUCK_WAITING_REASONS, stuckReason } from '../core/proxy_pods.ts';
 
 export interface PodListMeta {
   continue?: string;
@@ -27,6 +29,21 @@ const SPEC = 7; // Pod.spec
 const STATUS = 8; // Pod.status
 const CONDITIONS = 9; // Pod.status.conditions
 const CONDITION = 10; // one condition
+const AFFINITY = 11; // Pod.spec.affinity
+const NODE_AFFINITY = 12; // .nodeAffinity
+const REQUIRED = 13; // .requiredDuringSchedulingIgnoredDuringExecution
+const TERMS = 14; // .nodeSelectorTerms
+const TERM = 15;
+const MATCH_FIELDS = 16; // term.matchFields
+const MATCH_FIELD = 17;
+const VALUES = 18; // matchField.values: an array of strings
+const CSTATUSES = 19; // Pod.status.containerStatuses and initContainerStatuses
+const CSTATUS = 20;
+const CSTATE = 21; // containerStatus.state
+const WAITING = 22; // state.waiting
+
+/** Arrays we read, and what their object elements are (VALUES holds strings). */
+const ELEMENT: Record<number, number> = { [ITEMS]: ITEM, [CONDITIONS]: CONDITION, [TERMS]: TERM, [MATCH_FIELDS]: MATCH_FIELD, [CSTATUSES]: CSTATUS, [VALUES]: OTHER };
 
 // Keys that matter, by the container they appear in; each maps to the child context or field.
 const F_CONTINUE = 100;
@@ -36,6 +53,9 @@ const F_NODE_NAME = 103;
 const F_PHASE = 104;
 const F_TYPE = 105;
 const F_STATUS = 106;
+const F_REASON = 107; // condition reason
+const F_FIELD_KEY = 108; // matchField key
+const F_WAITING_REASON = 109;
 
 const KEYS: Record<number, [string, number][]> = {
   [TOP]: [
@@ -53,15 +73,32 @@ const KEYS: Record<number, [string, number][]> = {
   ],
   [META]: [['labels', LABELS]],
   [LABELS]: [[DAEMONSET_LABEL, F_DAEMONSET]],
-  [SPEC]: [['nodeName', F_NODE_NAME]],
+  [SPEC]: [
+    ['nodeName', F_NODE_NAME],
+    ['affinity', AFFINITY],
+  ],
+  [AFFINITY]: [['nodeAffinity', NODE_AFFINITY]],
+  [NODE_AFFINITY]: [['requiredDuringSchedulingIgnoredDuringExecution', REQUIRED]],
+  [REQUIRED]: [['nodeSelectorTerms', TERMS]],
+  [TERM]: [['matchFields', MATCH_FIELDS]],
+  [MATCH_FIELD]: [
+    ['key', F_FIELD_KEY],
+    ['values', VALUES],
+  ],
   [STATUS]: [
     ['phase', F_PHASE],
     ['conditions', CONDITIONS],
+    ['containerStatuses', CSTATUSES],
+    ['initContainerStatuses', CSTATUSES],
   ],
   [CONDITION]: [
     ['type', F_TYPE],
     ['status', F_STATUS],
+    ['reason', F_REASON],
   ],
+  [CSTATUS]: [['state', CSTATE]],
+  [CSTATE]: [['waiting', WAITING]],
+  [WAITING]: [['reason', F_WAITING_REASON]],
 };
 
 const KEY_BYTES: Record<number, [Buffer, number][]> = Object.fromEntries(
@@ -92,8 +129,14 @@ export class PodListParser {
   private nodeName = '';
   private phase = '';
   private ready = false;
-  private condReadyType = false;
-  private condTrue = false;
+  private pinnedNode = ''; // matchFields metadata.name of an unbound daemon pod
+  private unschedulable = false;
+  private waitingStuck = '';
+  private condType = 0; // 1 Ready, 2 PodScheduled, 0 another
+  private condStatus = ''; // 'True', 'False' or another
+  private condUnschedulable = false;
+  private fieldIsName = false;
+  private fieldValue = '';
 
   constructor(onPod: (pod: ProxyPodView) => void, onMeta?: (meta: PodListMeta) => void) {
     this.onPod = onPod;
@@ -211,13 +254,12 @@ export class PodListParser {
       this.started = true;
     } else {
       const parent = this.ctx[depth - 1] as number;
-      if (parent === ITEMS) next = object ? ITEM : OTHER;
-      else if (parent === CONDITIONS) next = object ? CONDITION : OTHER;
-      else if (parent !== OTHER && this.isObject[depth - 1]) {
+      if (!this.isObject[depth - 1]) next = object ? (ELEMENT[parent] ?? OTHER) : OTHER;
+      else if (parent !== OTHER) {
         const k = this.key[depth - 1] as number;
         // A field we decode must be a string; a container in its place is skipped.
-        if (k === ITEMS || k === CONDITIONS) next = object ? OTHER : k;
-        else if (k >= TOP && k <= CONDITION) next = object ? k : OTHER;
+        if (k in ELEMENT) next = object ? OTHER : k;
+        else if (k >= TOP && k < F_CONTINUE) next = object ? k : OTHER;
       }
     }
     if (next === OTHER) {
@@ -233,9 +275,16 @@ export class PodListParser {
       this.nodeName = '';
       this.phase = '';
       this.ready = false;
+      this.pinnedNode = '';
+      this.unschedulable = false;
+      this.waitingStuck = '';
     } else if (next === CONDITION) {
-      this.condReadyType = false;
-      this.condTrue = false;
+      this.condType = 0;
+      this.condStatus = '';
+      this.condUnschedulable = false;
+    } else if (next === MATCH_FIELD) {
+      this.fieldIsName = false;
+      this.fieldValue = '';
     }
     this.ctx.push(next);
     this.isObject.push(object);
@@ -251,9 +300,15 @@ export class PodListParser {
     if (closed === ITEM) {
       // One literal with every field: a view that gains nodeName later takes half as much again.
       const phase = this.phase || 'Unknown';
-      this.onPod(this.nodeName ? { daemonSet: this.daemonSet, nodeName: this.nodeName, ready: this.ready, phase } : { daemonSet: this.daemonSet, ready: this.ready, phase });
+      const node = this.nodeName || this.pinnedNode;
+      const stuck = stuckReason(this.unschedulable, this.waitingStuck);
+      if (stuck !== undefined) this.onPod({ daemonSet: this.daemonSet, ...(node ? { nodeName: node } : {}), ready: this.ready, phase, stuck });
+      else this.onPod(node ? { daemonSet: this.daemonSet, nodeName: node, ready: this.ready, phase } : { daemonSet: this.daemonSet, ready: this.ready, phase });
     } else if (closed === CONDITION) {
-      if (this.condReadyType && this.condTrue) this.ready = true;
+      if (this.condType === 1 && this.condStatus === 'True') this.ready = true;
+      if (this.condType === 2 && this.condStatus === 'False' && this.condUnschedulable) this.unschedulable = true;
+    } else if (closed === MATCH_FIELD) {
+      if (this.fieldIsName && this.fieldValue && !this.pinnedNode) this.pinnedNode = this.fieldValue;
     } else if (closed === LIST_META) {
       this.onMeta?.({ ...this.meta });
     }
@@ -262,7 +317,11 @@ export class PodListParser {
   private string(b: Buffer, start: number, end: number): void {
     const depth = this.ctx.length;
     const here = depth > 0 ? (this.ctx[depth - 1] as number) : OTHER;
-    if (here === OTHER || !this.isObject[depth - 1]) return; // array elements: nothing we read
+    if (here === VALUES) {
+      if (this.fieldValue === '') this.fieldValue = this.intern(decode(b, start, end));
+      return;
+    }
+    if (here === OTHER || !this.isObject[depth - 1]) return; // other array elements: nothing we read
     if (this.expectKey) {
       this.key[depth - 1] = keyCode(here, b, start, end);
       return;
@@ -272,11 +331,19 @@ export class PodListParser {
     // Condition type and status are only compared: decoding them (ten strings a pod) cost more
     // than the rest of the pod.
     if (field === F_TYPE) {
-      this.condReadyType = equals(b, start, end, READY);
+      this.condType = equals(b, start, end, READY) ? 1 : equals(b, start, end, POD_SCHEDULED) ? 2 : 0;
       return;
     }
     if (field === F_STATUS) {
-      this.condTrue = equals(b, start, end, TRUE);
+      this.condStatus = equals(b, start, end, TRUE) ? 'True' : equals(b, start, end, FALSE) ? 'False' : '';
+      return;
+    }
+    if (field === F_REASON) {
+      this.condUnschedulable = equals(b, start, end, UNSCHEDULABLE);
+      return;
+    }
+    if (field === F_FIELD_KEY) {
+      this.fieldIsName = equals(b, start, end, METADATA_NAME);
       return;
     }
     const value = decode(b, start, end);
@@ -295,6 +362,9 @@ export class PodListParser {
         break;
       case F_PHASE:
         this.phase = this.intern(value);
+        break;
+      case F_WAITING_REASON:
+        if (this.waitingStuck === '' && STUCK_WAITING_REASONS.has(value)) this.waitingStuck = this.intern(value);
         break;
     }
   }
@@ -322,6 +392,10 @@ function closingQuote(b: Buffer, from: number): number {
 
 const READY = Buffer.from('Ready');
 const TRUE = Buffer.from('True');
+const FALSE = Buffer.from('False');
+const POD_SCHEDULED = Buffer.from('PodScheduled');
+const UNSCHEDULABLE = Buffer.from('Unschedulable');
+const METADATA_NAME = Buffer.from('metadata.name');
 
 /** Whether the JSON string at [start, end) is `want`. */
 function equals(b: Buffer, start: number, end: number, want: Buffer): boolean {

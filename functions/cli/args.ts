@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, parseConfig, type Config } from '../config.ts';
 import type { ClusterTarget } from '../adapters/connect.ts';
-import { CONFIG_FLAGS, flagForEnv, type ConfigFlag } from './flags.ts';
+import { CONFIG_FLAGS, SYNC_ONLY, flagForEnv, type ConfigFlag } from './flags.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type LogLevel = Config['logLevel'];
@@ -18,6 +18,7 @@ export interface Invocation {
   targets: ClusterTarget[];
   output: OutputFormat;
   service?: { namespace: string; name: string }; // status --service ns/name
+  detailedExitCode?: boolean; // sync --detailed-exitcode: 3 when done with changes pending
 }
 
 export type ParseResult =
@@ -41,33 +42,38 @@ Examples:
   nodelb status --service default/web --output json
 
 Targets: --cluster (repeatable) or --kubeconfig/--context; with neither, NODELB_CLUSTERS,
-else the default kubeconfig. Flags override the environment variables named in their help.
-Logs are JSON lines on stderr: WARNING and above unless --verbose (INFO) or --log-level.
-Exit status: 0 every cluster converged (with --dry-run: nothing to change; status: everything
-could be read), 1 something failed or is still to do, 2 bad usage.`;
+else KUBECONFIG, else ~/.kube/config. Flags override the environment variables named in their
+help. Logs are JSON lines on stderr, never on stdout.
+Exit status: 0 done (reads trusted, every write applied; a dry run: planned from trusted reads,
+whatever it would change; warnings such as a host port taken on a node are listed, not failures),
+1 failed and a later run may succeed (a read or write failed; nothing destructive was done on a
+failed read), 2 bad usage or configuration, or a person must act first (missing permission,
+Autopilot), 3 only with sync --detailed-exitcode: done, and changes are pending.`;
 
 function addFlags(cmd: Command, command: 'sync' | 'status'): void {
   cmd
     .option('--kubeconfig <path>', 'reach the cluster through this kubeconfig (any Kubernetes; GCE features when nodes are gce://)')
     .option('--context <name>', 'kubeconfig context (default: the current context)')
     .addOption(new Option('-o, --output <format>', 'text or json (json: the report alone on stdout)'))
-    .option('-v, --verbose', 'log INFO and above to stderr (default: WARNING and above)');
+    .option('-v, --verbose', 'log INFO and above (same as --log-level INFO)');
   if (command === 'status') cmd.option('--service <namespace/name>', 'show only this Service');
-  // status never writes: its --dry-run is accepted (harmless) but not advertised.
-  for (const flag of CONFIG_FLAGS) addConfigFlag(cmd, flag, command === 'status' && flag.env === 'NODELB_DRY_RUN');
+  if (command === 'sync') cmd.option('--detailed-exitcode', 'exit 3 instead of 0 when done and changes are pending (a dry run with actions, proxies still starting)');
+  // status never writes: the flags only writes use are accepted (harmless) but not advertised.
+  for (const flag of CONFIG_FLAGS) addConfigFlag(cmd, flag, command === 'status' && SYNC_ONLY.has(flag.env));
 }
 
 function addConfigFlag(cmd: Command, flag: ConfigFlag, hidden: boolean): void {
   if (!flag.boolean) {
     const option = new Option(`--${flag.long} <${flag.valueName}>`, flag.description);
     if (flag.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    if (hidden) option.hideHelp();
     cmd.addOption(option);
     return;
   }
   // Both spellings exist so a flag can override the environment either way; help shows the one
   // that changes the default.
   const on = new Option(`--${flag.long}`, flag.description);
-  const off = new Option(`--no-${flag.long}`, flag.description);
+  const off = new Option(`--no-${flag.long}`, flag.offDescription ?? flag.description);
   (flag.defaultOn ? on : off).hideHelp();
   if (hidden) [on, off].forEach((o) => o.hideHelp());
   cmd.addOption(on).addOption(off);
@@ -164,6 +170,7 @@ function interpret({ command, cmd }: Chosen, env: Env): ParseResult {
     : config.clusters.map((name) => ({ kind: 'gke', name }));
   const invocation: Invocation = { command, config, targets, output: output as OutputFormat };
   if (service !== undefined) invocation.service = service;
+  if (opts.detailedExitcode === true) invocation.detailedExitCode = true;
   return { kind: 'run', invocation };
 }
 

@@ -10,6 +10,8 @@ export interface ConfigFlag {
   repeatable: boolean; // values are collected and joined with ","
   valueName: string; // shown in help: --max-ips <n>
   description: string; // help text, from ENV_DOCS
+  /** Booleans on by default: the help text of --no-x, which is the spelling help shows. */
+  offDescription?: string;
 }
 
 /** Variables that have no flag, and why. Everything else in ENV_DOCS gets one. */
@@ -47,6 +49,20 @@ const VALUE_NAMES: Readonly<Record<string, string>> = {
   NODELB_ENDPOINT: 'kind',
 };
 
+/** What the --no-x spelling does, for booleans that are on by default (help shows that one). */
+const OFF_MEANINGS: Readonly<Record<string, string>> = {
+  NODELB_MANAGE_FIREWALL: 'leave the GCE firewall rules alone: you create and delete them yourself',
+  NODELB_PREFER_STANDARD_NODES: 'rank spot/preemptible nodes like standard ones when choosing IPs under max-ips',
+};
+
+/** Defaults that differ in the CLI, said once, in the flag's own help. */
+const CLI_DEFAULTS: Readonly<Record<string, string>> = {
+  NODELB_LOG_LEVEL: 'WARNING, or INFO with --verbose; the function logs INFO',
+};
+
+/** Flags `nodelb status` does not use (it writes nothing): accepted there, not shown in its help. */
+export const SYNC_ONLY: ReadonlySet<string> = new Set(['NODELB_DRY_RUN', 'NODELB_CONCURRENCY', 'NODELB_SETTLE_SECONDS']);
+
 const kebab = (env: string) => env.replace(/^NODELB_/, '').toLowerCase().replaceAll('_', '-');
 
 /** Markdown backticks read badly in --help. */
@@ -57,6 +73,8 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = Object.entries(ENV_DOCS)
   .map(([env, doc]) => {
     const renamed = RENAMED[env];
     const boolean = doc.default === 'true' || doc.default === 'false';
+    const fallback = CLI_DEFAULTS[env] ?? plain(doc.default);
+    const off = boolean && doc.default === 'true' ? `${OFF_MEANINGS[env] ?? `turn off: ${plain(doc.meaning)}`} (env ${env}=false; default: on)` : undefined;
     return {
       env,
       long: renamed?.long ?? kebab(env),
@@ -64,7 +82,8 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = Object.entries(ENV_DOCS)
       defaultOn: doc.default === 'true',
       repeatable: renamed?.repeatable ?? false,
       valueName: renamed?.valueName ?? VALUE_NAMES[env] ?? 'value',
-      description: `${plain(renamed?.meaning ?? doc.meaning)} (env ${env}; default: ${plain(doc.default)})`,
+      description: `${plain(renamed?.meaning ?? doc.meaning)} (env ${env}; default: ${fallback})`,
+      ...(off !== undefined ? { offDescription: off } : {}),
     };
   });
 

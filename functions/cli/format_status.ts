@@ -17,10 +17,12 @@ export interface ServiceStatus {
   claimed: boolean;
   unclaimedBecause?: string;
   refused?: string;
-  externalIPs: string[]; // what nodelb publishes once the pending actions are done
+  externalIPs: string[]; // what nodelb publishes once the pending actions are done (with ingressKept: now)
+  /** Why externalIPs are what the Service publishes now, left as they are this run. */
+  ingressKept?: string;
   ports: string; // kubectl style
   daemonSet?: string;
-  proxyPods: { ready: number; total: number };
+  proxyPods: { ready: number; total: number; stuck?: number };
   nodes: NodeDecision[];
   firewallRules: FirewallState[];
   warnings: string[];
@@ -32,6 +34,8 @@ export interface ClusterStatus {
   ok: boolean;
   inSync: boolean; // nothing left to do
   services: ServiceStatus[];
+  /** Why the Services are unknown (the cluster could not be read or planned). */
+  unknown?: string;
   otherActions: ActionSummary[]; // pending actions of no listed Service (e.g. leftovers of deleted Services)
   notes: ClusterReport['plan']['notes'];
   heldBack: boolean;
@@ -40,6 +44,7 @@ export interface ClusterStatus {
 }
 
 export interface StatusView {
+  outcome: RunReport['outcome'];
   ok: boolean;
   service?: string; // namespace/name when only that Service was asked for
   clusters: ClusterStatus[];
@@ -78,6 +83,7 @@ export function statusView(report: RunReport, service?: { namespace: string; nam
           ...(s.unclaimedBecause !== undefined && { unclaimedBecause: s.unclaimedBecause }),
           ...(s.refused !== undefined && { refused: s.refused }),
           externalIPs: s.ingress,
+          ...(s.ingressKept !== undefined && { ingressKept: s.ingressKept }),
           ports: formatPorts(s.ports),
           ...(s.daemonSet !== undefined && { daemonSet: s.daemonSet }),
           proxyPods: s.proxyPods,
@@ -87,6 +93,7 @@ export function statusView(report: RunReport, service?: { namespace: string; nam
           pending: actions.filter((a) => a.service === key),
         };
       }),
+      ...(c.plan.unknown !== undefined && { unknown: c.plan.unknown }),
       otherActions: service ? [] : actions.filter((a) => a.service === undefined || !keys.has(a.service)),
       notes: c.plan.notes,
       heldBack: c.plan.heldBack,
@@ -94,21 +101,22 @@ export function statusView(report: RunReport, service?: { namespace: string; nam
       errors: c.errors,
     };
   });
-  return { ok: report.ok, ...(service && { service: `${service.namespace}/${service.name}` }), clusters };
+  return { outcome: report.outcome, ok: report.ok, ...(service && { service: `${service.namespace}/${service.name}` }), clusters };
 }
 
 function formatService(s: ServiceStatus, opts: TextOptions): string[] {
   // The IPs are the ones nodelb computes; while a status write is pending the Service still
   // shows the old ones (the pending line below says which).
   const after = s.pending.some((a) => a.kind === 'writeStatus') ? ' (after the pending write)' : '';
-  const out = [paint('bold', `${s.namespace}/${s.name}`, opts) + `   EXTERNAL-IP ${formatIPs(s.externalIPs)}${after}   PORT(S) ${s.ports || '-'}`];
+  const ips = s.ingressKept !== undefined ? `${s.externalIPs.join(',') || '<none>'} (as published now; ${s.ingressKept})` : `${formatIPs(s.externalIPs)}${after}`;
+  const out = [paint('bold', `${s.namespace}/${s.name}`, opts) + `   EXTERNAL-IP ${ips}   PORT(S) ${s.ports || '-'}`];
   if (s.refused) out.push(...indent(s.refused, `  ${paint('red', 'refused', opts)}: `, '    ', opts.width));
-  if (s.daemonSet) out.push(`  proxy pods: ${s.proxyPods.ready}/${s.proxyPods.total} ready (DaemonSet ${s.daemonSet})`);
+  if (s.daemonSet) out.push(`  proxy pods: ${s.proxyPods.ready}/${s.proxyPods.total} ready${proxyDetail(s.proxyPods)} (DaemonSet ${s.daemonSet})`);
   if (s.nodes.length > 0)
     out.push(
       renderTable(
         ['NODE', 'EXTERNAL-IP', 'PUBLISHED', 'WHY'],
-        s.nodes.map((n) => [n.node, n.externalIPs.join(',') || '-', n.published ? 'yes' : 'no', n.why]),
+        s.nodes.map((n) => [n.node, n.externalIPs.join(',') || (n.unknown ? '?' : '-'), n.unknown ? '?' : n.published ? 'yes' : 'no', n.why]),
         opts,
         '  ',
       ),
@@ -119,6 +127,13 @@ function formatService(s: ServiceStatus, opts: TextOptions): string[] {
   return out;
 }
 
+/** ", 1 cannot run, 1 starting": what the pods not Ready are doing (warnings name the nodes). */
+function proxyDetail(p: ServiceStatus['proxyPods']): string {
+  const stuck = p.stuck ?? 0;
+  const starting = p.total - p.ready - stuck;
+  return [stuck > 0 ? `, ${stuck} cannot run` : '', starting > 0 ? `, ${starting} starting (published by a later sync)` : ''].join('');
+}
+
 export function formatStatusText(view: StatusView, opts: TextOptions): string {
   const blocks: string[] = [];
   for (const c of view.clusters) {
@@ -126,7 +141,8 @@ export function formatStatusText(view: StatusView, opts: TextOptions): string {
     const others = c.services.filter((s) => !s.claimed);
     const state = !c.ok ? paint('red', 'cannot read everything', opts) : c.inSync ? 'in sync' : 'changes pending (run nodelb sync)';
     const lines = [paint('bold', `Cluster ${c.cluster}`, opts), `  ${state}`];
-    if (claimed.length === 0 && others.length === 0) lines.push('', view.service ? `no LoadBalancer Service ${view.service}` : 'no Service of this load balancer class');
+    if (claimed.length === 0 && others.length === 0)
+      lines.push('', c.unknown ?? (view.service ? `no LoadBalancer Service ${view.service}` : 'no Service of this load balancer class'));
     for (const s of claimed) lines.push('', ...formatService(s, opts));
     const w = opts.width;
     if (others.length > 0)

@@ -54,9 +54,10 @@ export function serviceRows(cluster: ClusterReport): ServiceRow[] {
       return {
         namespace: s.service.namespace,
         name: s.service.name,
-        externalIP: formatIPs(s.ingress),
+        // A write held back leaves the Service as it is: show that, and why, never a guess.
+        externalIP: s.ingressKept !== undefined ? s.ingress.join(',') || '<none>' : formatIPs(s.ingress),
         ports: formatPorts(s.ports),
-        warnings: serviceWarnings(s, statusError).join('; '),
+        warnings: [...(s.ingressKept !== undefined ? [`IPs as published now, kept: ${s.ingressKept}`] : []), ...serviceWarnings(s, statusError)].join('; '),
       };
     });
 }
@@ -127,9 +128,10 @@ function problems(cluster: ClusterReport, opts: TextOptions): string[] {
 }
 
 export function clusterVerdict(c: ClusterReport): string {
+  if (c.outcome === 'refused') return 'REFUSED (a person must act first)';
   if (!c.ok) return 'FAILED';
   if (c.converged) return c.dryRun ? 'nothing to change' : 'converged';
-  return c.dryRun ? 'changes pending' : 'done, not yet converged';
+  return c.dryRun ? 'changes pending' : 'done, some changes still pending (proxies starting: a later sync publishes them)';
 }
 
 function outcomeCounts(results: readonly Result[]): string {
@@ -148,7 +150,10 @@ export function formatCluster(c: ClusterReport, opts: TextOptions): string {
   const observed = c.rounds > 0;
   if (observed) {
     out.push(...heading(c.dryRun ? 'Plan' : 'Plan and results'));
-    if (c.results.length === 0) out.push('  no changes: everything is in sync');
+    // After a failed or distrusted read, an empty plan says nothing about being in sync.
+    if (c.results.length === 0 && !c.ok && (c.plan.heldBack || c.plan.unknown !== undefined))
+      out.push(...indent(`no changes planned: ${c.plan.unknown ?? 'some reads failed, so nothing is known to be in sync'}`, '  ', '    ', opts.width));
+    else if (c.results.length === 0) out.push('  no changes: everything is in sync');
     else out.push(...planLines(c, opts));
   }
 
@@ -159,7 +164,7 @@ export function formatCluster(c: ClusterReport, opts: TextOptions): string {
   if (observed) {
     const rows = serviceRows(c);
     out.push(...heading(c.dryRun ? 'Services (as this plan would publish them)' : 'Services'));
-    if (rows.length === 0) out.push('  no Service of this load balancer class');
+    if (rows.length === 0) out.push(...indent(c.plan.unknown ?? 'no Service of this load balancer class', '  ', '    ', opts.width));
     else {
       const cells = rows.map((r) => [r.namespace, r.name, r.externalIP, r.ports, r.warnings]);
       out.push(renderTable(['NAMESPACE', 'NAME', 'EXTERNAL-IP', 'PORT(S)', 'WARNINGS'], cells, opts, '  '));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `nodelb` command's entry point: hands argv, the environment and the standard streams to
-// runCli and exits with its status (0 converged, 1 not converged or failed, 2 bad usage).
+// runCli and exits with its status (core/outcome.ts: 0 done, 1 failed, 2 refused or bad usage).
 import { runCli } from './run.ts';
 
 try {

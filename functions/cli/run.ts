@@ -7,6 +7,10 @@ import type { syncAll } from '../runtime/sync.ts';
 import { parseArgs, type Env, type Invocation } from './args.ts';
 import { formatStatusText, statusView } from './format_status.ts';
 import { formatSyncText } from './format_sync.ts';
+import { EXIT, exitStatus } from '../core/outcome.ts';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { missingKubeconfig } from './kubeconfig.ts';
 import type { TextOptions } from './table.ts';
 
 export interface OutStream {
@@ -23,6 +27,8 @@ export interface CliIO {
 export interface CliDeps {
   /** The engine; loaded lazily so that --help and usage errors do not load the client libraries. */
   sync?: typeof syncAll;
+  /** Whether a file exists (the kubeconfig check); fs.existsSync by default. */
+  exists?: (path: string) => boolean;
 }
 
 export const DEFAULT_WIDTH = 100;
@@ -43,6 +49,12 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIO, deps:
     return parsed.code;
   }
   const inv = parsed.invocation;
+  // client-node finds the home directory as os.homedir() does, HOME or else the user database.
+  const missing = missingKubeconfig(inv.targets, { HOME: homedir(), ...env }, deps.exists ?? existsSync);
+  if (missing !== undefined) {
+    io.stderr.write(`nodelb ${inv.command}: ${missing}\n`);
+    return EXIT.refused;
+  }
   const report = await runSync(inv, io, deps);
   return inv.command === 'sync' ? printSync(inv, report, io, env) : printStatus(inv, report, io, env);
 }
@@ -63,7 +75,12 @@ async function runSync(inv: Invocation, io: CliIO, deps: CliDeps): Promise<RunRe
 
 function printSync(inv: Invocation, report: RunReport, io: CliIO, env: Env): number {
   io.stdout.write(inv.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatSyncText(report, textOptions(io.stdout, env)));
-  return report.converged ? 0 : 1;
+  return exitStatus(report.outcome, { detailed: inv.detailedExitCode, changesPending: changesPending(report) });
+}
+
+/** A dry run with actions, or a sync that left proxies starting or writes skipped. */
+export function changesPending(report: RunReport): boolean {
+  return report.clusters.some((c) => (c.dryRun ? c.plan.actions.length > 0 : !c.converged));
 }
 
 function printStatus(inv: Invocation, report: RunReport, io: CliIO, env: Env): number {
@@ -74,5 +91,5 @@ function printStatus(inv: Invocation, report: RunReport, io: CliIO, env: Env): n
     io.stderr.write(`nodelb status: no LoadBalancer Service ${inv.service.namespace}/${inv.service.name} in ${view.clusters.length === 1 ? 'the cluster' : 'any cluster'}\n`);
     return 1;
   }
-  return view.ok ? 0 : 1;
+  return exitStatus(report.outcome);
 }

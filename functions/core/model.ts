@@ -99,16 +99,20 @@ export interface InstanceView {
 /** One proxy pod, reduced to what status selection needs (pods can be many: S x N). */
 export interface ProxyPodView {
   daemonSet: string; // value of the nodelb.dev/daemonset label
+  /** spec.nodeName; for a daemon pod not bound yet, the node the DaemonSet controller pinned it
+   *  to (required node affinity, matchFields metadata.name). */
   nodeName?: string;
   ready: boolean; // Ready condition True
   phase: string;
+  /** Why it cannot become Ready by waiting ('Unschedulable', 'CrashLoopBackOff', …; proxy_pods.ts). */
+  stuck?: string;
 }
 
 /** The ready endpoints of one Service (for externalTrafficPolicy: Local). */
 export interface EndpointsView {
   namespace: string;
   service: string; // kubernetes.io/service-name label
-  readyNodes: string[]; // nodeName of endpoints with conditions.ready, targetRef kind Pod
+  readyNodes: string[]; // nodeName of endpoints whose conditions.ready is true or nil (kube-proxy's rule)
 }
 
 /** A firewall rule whose name carries our prefix, with its ownership marker parsed. */
@@ -208,6 +212,8 @@ export interface NodeDecision {
   externalIPs: string[];
   published: boolean;
   why: string; // "published", "cordoned", "proxy pod not ready", "not chosen: max-ips 3", ...
+  /** True when this run cannot tell (a failed read): `published` is then no verdict. */
+  unknown?: boolean;
 }
 
 export interface FirewallRuleState {
@@ -227,9 +233,13 @@ export interface ServiceExplanation {
   firewallRules: string[];
   /** Each rule of firewallRules as observed: "in sync", "missing", "drifted: …", "not touched: …". */
   firewallStates?: FirewallRuleState[];
-  proxyPods: { ready: number; total: number };
+  /** stuck: cannot become Ready by waiting (warned); the rest of total − ready are starting. */
+  proxyPods: { ready: number; total: number; stuck?: number };
   nodes: NodeDecision[];
-  ingress: string[]; // what the plan publishes
+  ingress: string[]; // what the plan publishes; with ingressKept, what the Service publishes now
+  /** Why `ingress` is the Service's current list, left as it is this run (a read failed:
+   *  "instance read failed: node IPs unknown"). */
+  ingressKept?: string;
 }
 
 export interface Plan {
@@ -239,4 +249,6 @@ export interface Plan {
   notes: { severity: 'INFO' | 'WARNING'; message: string }[];
   /** True when failed or suspicious reads made the planner hold back deletions. */
   heldBack: boolean;
+  /** Set when nothing could be planned: why the Services are unknown (not "none"). */
+  unknown?: string;
 }

@@ -14,6 +14,9 @@ export interface NodeFacts {
   ips: Record<IPFamily, string[]>; // canonical, sorted
   /** Why the node cannot serve any Service; empty when it is healthy. */
   problems: string[];
+  /** Set when what the node offers cannot be known this run ("instance read failed: node IPs
+   *  unknown"): it is neither published nor excluded by this plan, and said so. */
+  unknown?: string;
   spot: boolean;
   staticIP: boolean;
   createdAt: number; // ms since the epoch; unparsable timestamps sort last
@@ -65,8 +68,9 @@ function addressIPs(node: NodeView, config: PlanConfig): Record<IPFamily, string
   return ips;
 }
 
-export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfig, byName?: ReadonlyMap<string, InstanceView[]>): NodeFacts {
+export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfig, byName?: ReadonlyMap<string, InstanceView[]>, instancesUnknown?: string): NodeFacts {
   const gce = isGceNode(node);
+  const unknown = gce && instancesUnknown !== undefined ? instancesUnknown : undefined;
   const instanceName = parseProviderID(node.providerID)?.name ?? node.name;
   const useInstance = gce && snapshot.instances !== undefined;
   const instance = useInstance ? findInstance(node, snapshot.instances ?? [], byName) : undefined;
@@ -77,7 +81,8 @@ export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfi
   for (const taint of node.taints) {
     if (AUTOSCALER_TAINTS.includes(taint.key)) problems.push(`being removed by the cluster autoscaler (${taint.key})`);
   }
-  if (useInstance && !instance) problems.push('GCE instance not found (deleted)');
+  // Without a trusted instance list a missing instance is not news: saying "deleted" would guess.
+  if (useInstance && !instance && unknown === undefined) problems.push('GCE instance not found (deleted)');
   if (instance && instance.status !== 'RUNNING') problems.push(`GCE instance is ${instance.status}`);
   if (snapshot.goingAway.includes(instanceName)) problems.push('GCE instance is going away (stop, preemption or deletion reported)');
 
@@ -91,10 +96,11 @@ export function assessNode(node: NodeView, snapshot: Snapshot, config: PlanConfi
   const staticIP = config.staticIPLabel !== '' && node.labels[config.staticIPLabel] !== undefined;
   const created = Date.parse(node.creationTimestamp);
   const createdAt = Number.isNaN(created) ? Number.MAX_SAFE_INTEGER : created;
-  return { node, gce, instanceName, ...(instance ? { instance } : {}), ips, problems, spot, staticIP, createdAt };
+  return { node, gce, instanceName, ...(instance ? { instance } : {}), ips, problems, ...(unknown !== undefined ? { unknown } : {}), spot, staticIP, createdAt };
 }
 
-export function assessNodes(snapshot: Snapshot, config: PlanConfig): NodeFacts[] {
+/** `instancesUnknown`: the instance read cannot be trusted this run, in words. */
+export function assessNodes(snapshot: Snapshot, config: PlanConfig, instancesUnknown?: string): NodeFacts[] {
   const byName = instancesByName(snapshot.instances ?? []);
-  return [...snapshot.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => assessNode(n, snapshot, config, byName));
+  return [...snapshot.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((n) => assessNode(n, snapshot, config, byName, instancesUnknown));
 }

@@ -1,10 +1,10 @@
 // plan(snapshot, config): the whole decision of one sync, as data (pure, deterministic: no I/O,
 // no clock but snapshot.now, inputs sorted, actions in a fixed order). Holds back everything
 // destructive when a read failed.
-import type { Action, ActionKind, Plan, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
+import type { Action, ActionKind, Plan, ReadName, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
 import type { PlanConfig } from './plan_config.ts';
 import type { PlanContext } from './plan_context.ts';
-import { ESSENTIAL_READS, assessReads } from './reads.ts';
+import { ESSENTIAL_READS, assessReads, oddDaemonSets } from './reads.ts';
 import { claimService, worthExplaining, type Claim } from './claim.ts';
 import { assessService, resolvePortConflicts, type Assessment } from './validate.ts';
 import { assessNodes } from './nodes.ts';
@@ -39,8 +39,9 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
   const heldBack = reads.untrusted.size > 0;
   const missing = ESSENTIAL_READS.filter((r) => reads.untrusted.has(r));
   if (missing.length > 0) {
-    notes.push({ severity: 'WARNING', message: `nothing planned: without ${missing.join(', ')} nodelb cannot tell what exists` });
-    return { actions: [], services: [], notes, heldBack };
+    const unknown = `nothing planned: without ${missing.join(', ')} nodelb cannot tell what exists`;
+    notes.push({ severity: 'WARNING', message: unknown });
+    return { actions: [], services: [], notes, heldBack, unknown };
   }
 
   const services = [...snapshot.services].sort(byKey);
@@ -53,10 +54,14 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     if (claim.claimed) assessments.set(svc.uid, assessService(svc, config, namespaces.get(svc.namespace)));
   }
   resolvePortConflicts([...assessments.values()]);
-  const nodes = assessNodes(snapshot, config);
+  const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(snapshot, 'instances', 'node IPs unknown') : undefined;
+  const nodes = assessNodes(snapshot, config, instancesUnknown);
 
+  const odd = oddDaemonSets(snapshot, config.namespace);
+  for (const message of odd.values()) notes.push({ severity: 'WARNING', message });
   const ctx: PlanContext = {
     snapshot,
+    odd,
     config,
     untrusted: reads.untrusted,
     heldBack,
@@ -64,6 +69,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     servicesByUid: new Map(services.map((s) => [s.uid, s])),
     claims,
     assessments,
+    ...(instancesUnknown !== undefined ? { instancesUnknown } : {}),
     proxies: proxyStates(snapshot, nodes.map((f) => f.node)),
   };
   const daemonSets = planDaemonSets(ctx);
@@ -99,6 +105,13 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     }
   }
   return { actions: sortActions(actions), services: explanations, notes, heldBack };
+}
+
+/** "instance read failed: node IPs unknown", or "…looked wrong" for a distrusted answer. */
+function unknownBecause(snapshot: Snapshot, read: ReadName, what: string): string {
+  const f = snapshot.failedReads.find((x) => x.read === read);
+  const singular = read.replace(/s$/, '').replace(/ie$/, 'y');
+  return `${singular} read ${f === undefined || f.message.startsWith('suspicious') ? 'looked wrong' : 'failed'}: ${what}`;
 }
 
 function actionTarget(a: Action): string {

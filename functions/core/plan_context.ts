@@ -16,6 +16,10 @@ export interface PlanContext {
   servicesByUid: ReadonlyMap<string, ServiceView>;
   claims: ReadonlyMap<string, Claim>; // by Service UID
   assessments: ReadonlyMap<string, Assessment>; // claimed Services, by UID
+  /** Our DaemonSets whose pods cannot be found by label (reads.ts): by name, why. */
+  odd: ReadonlyMap<string, string>;
+  /** Set when the instance read cannot be trusted: why the node IPs are unknown, in words. */
+  instancesUnknown?: string;
   /** Where each DaemonSet (by name) runs Ready proxies, over the plan's sorted nodes. */
   proxies: (daemonSet: string) => ProxyState;
 }

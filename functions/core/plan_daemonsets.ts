@@ -56,6 +56,7 @@ export function planDaemonSets(ctx: PlanContext): DaemonSetPlan {
     if (!isOurs(ds) || kept.has(name)) continue;
     const owner = ownerFromLabels(ds.metadata?.labels);
     const why = whyUnwanted(ctx, owner);
+    if (ctx.odd.has(name)) continue; // its own note says it is kept: what it is, is unknown
     if (ctx.heldBack) {
       holdBack(ctx, `deleting DaemonSet ${config.namespace}/${name} (${why})`);
       continue;

@@ -11,6 +11,7 @@ import { conditionMessage, goList, ipModeDropped, planStatus, type DesiredCondit
 import { canonicalIP } from './ip.ts';
 import { podSecurityWarning, rejectingPodSecurityLevel } from './pod_security.ts';
 import { matchesSelector } from './selectors.ts';
+import { stuckWarnings } from './proxy_pods.ts';
 import { daemonSetName, serviceKey, serviceRef } from './naming.ts';
 
 export interface ServiceOutcome {
@@ -27,21 +28,22 @@ function endpointNodes(ctx: PlanContext, a: Assessment): Set<string> | undefined
   return nodes;
 }
 
-/** Why a status write would be unsafe this run, if it would. */
-function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): string | undefined {
+/** Why a status write would be unsafe this run, if it would: the note for the report, and in
+ *  short why the Service keeps what it publishes now. */
+function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): { note: string; kept: string } | undefined {
   const key = serviceKey(a.svc);
   if (isServed(a)) {
-    if (ctx.untrusted.has('instances') && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
-      return `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`;
+    if (ctx.instancesUnknown !== undefined && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
+      return { note: `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`, kept: ctx.instancesUnknown };
     }
     if (ctx.untrusted.has('endpointslices') && a.svc.externalTrafficPolicy === 'Local') {
-      return `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`;
+      return { note: `status of ${key} (externalTrafficPolicy: Local and the EndpointSlice read cannot be trusted)`, kept: 'EndpointSlice read failed: local endpoints unknown' };
     }
   }
   if (!ctx.heldBack) return undefined;
   const keep = new Set(write.to);
   const removed = write.from.filter((ip) => !keep.has(ip));
-  if (removed.length > 0) return `withdrawing ${goList(removed, ', ').slice(1, -1)} from ${key}`;
+  if (removed.length > 0) return { note: `withdrawing ${goList(removed, ', ').slice(1, -1)} from ${key}`, kept: `withdrawal held back: some reads failed this run` };
   return undefined;
 }
 
@@ -57,10 +59,21 @@ export function planServiceStatus(
 ): ServiceOutcome {
   const served = isServed(a);
   const dsName = daemonSetName(a.svc.name, a.svc.uid);
+  const odd = served ? ctx.odd.get(dsName) : undefined;
   const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
   let condition: DesiredCondition;
   let ingress: ReturnType<typeof ingressFor> = [];
   const warnings = [...a.warnings];
+  if (odd !== undefined) warnings.push({ eventReason: 'ProxiesUnknown', message: odd });
+  // Proxies that cannot become Ready without someone acting: said at once, per node, not waited for.
+  if (served && proxies.source === 'pods') {
+    const byName = nodesByName(nodes);
+    const wanted = (node: string) => {
+      const f = byName.get(node);
+      return f !== undefined && matchesSelector(f.node.labels, a.settings.nodeSelector);
+    };
+    for (const w of stuckWarnings(proxies.pods, wanted)) warnings.push(w);
+  }
   if (served && a.settings.ipMode === 'Proxy' && ipModeDropped(a.svc.ingress)) {
     warnings.push({
       eventReason: 'IPModeNotSupported',
@@ -102,10 +115,14 @@ export function planServiceStatus(
 
   const status = planStatus({ svc: a.svc, ingress, condition, notices, quiet: a.quiet, refused: !served, now: ctx.snapshot.now });
   const actions: Action[] = [];
+  let kept: string | undefined;
   if (status.write) {
-    const blocker = statusBlocker(ctx, a, nodes, status.write);
-    if (blocker) ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker}` });
-    else actions.push(status.write, ...status.events);
+    const blocker =
+      odd !== undefined ? { note: `status of ${serviceKey(a.svc)} (the pods of its DaemonSet ${dsName} cannot be found)`, kept: `proxy pods of ${dsName} not found: proxies unknown` } : statusBlocker(ctx, a, nodes, status.write);
+    if (blocker) {
+      ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker.note}` });
+      kept = blocker.kept;
+    } else actions.push(status.write, ...status.events);
   }
 
   const explanation: ServiceExplanation = {
@@ -117,20 +134,35 @@ export function planServiceStatus(
     ...(served ? { daemonSet: dsName } : {}),
     firewallRules: rules.names,
     ...(rules.states ? { firewallStates: rules.states } : {}),
-    proxyPods: proxies.source === 'pods' ? { ready: countReady(proxies.pods), total: proxies.pods.length } : { ready: proxies.ready, total: proxies.total },
+    proxyPods: proxies.source === 'pods' ? podCounts(proxies.pods) : { ready: proxies.ready, total: proxies.total },
     // Read on demand (see selectNodes): a scheduled sync never looks at them.
     get nodes() {
+      if (odd !== undefined) return nodes.map((f) => ({ node: f.node.name, externalIPs: [...f.ips.IPv4, ...f.ips.IPv6], published: false, unknown: true, why: `proxy pods of ${dsName} not found: unknown` }));
       return served ? selectNodes(selectionInput()).decisions : [];
     },
     get ingress() {
-      return ingress.map((i) => i.ip ?? ''); // made when read, like nodes
+      // Made when read, like nodes. A held-back write leaves the Service as it is: show that.
+      return (kept !== undefined ? a.svc.ingress : ingress).map((i) => i.ip ?? i.hostname ?? '');
     },
+    ...(kept !== undefined ? { ingressKept: kept } : {}),
   };
   return { actions, explanation };
 }
 
-function countReady(pods: readonly ProxyPodView[]): number {
-  let n = 0;
-  for (const p of pods) if (p.ready) n++;
-  return n;
+const nodeIndexes = new WeakMap<readonly NodeFacts[], Map<string, NodeFacts>>();
+
+function nodesByName(nodes: readonly NodeFacts[]): Map<string, NodeFacts> {
+  let m = nodeIndexes.get(nodes);
+  if (!m) nodeIndexes.set(nodes, (m = new Map(nodes.map((f) => [f.node.name, f]))));
+  return m;
+}
+
+function podCounts(pods: readonly ProxyPodView[]): ServiceExplanation['proxyPods'] {
+  let ready = 0;
+  let stuck = 0;
+  for (const p of pods) {
+    if (p.ready) ready++;
+    else if (p.stuck !== undefined) stuck++;
+  }
+  return stuck > 0 ? { ready, total: pods.length, stuck } : { ready, total: pods.length };
 }

@@ -1,7 +1,9 @@
 // Which reads of this run cannot be trusted: the ones that failed, and the ones that came back
-// suspiciously empty (pure). Any entry makes the planner hold back everything destructive.
+// suspiciously empty (pure); and which of our objects make no sense (odd DaemonSets), which hold
+// back only what depends on them. Scopes are pinned by test/unit/suspicious_scope.test.ts.
 import type { Plan, ReadName, Snapshot } from './model.ts';
 import { isGceNode } from './nodes.ts';
+import { DAEMONSET_LABEL } from './naming.ts';
 
 /** Without these the planner cannot tell what exists, so it plans nothing at all. */
 export const ESSENTIAL_READS: readonly ReadName[] = ['services', 'daemonsets', 'nodes', 'pods', 'namespaces'];
@@ -9,6 +11,26 @@ export const ESSENTIAL_READS: readonly ReadName[] = ['services', 'daemonsets', '
 export interface ReadHealth {
   untrusted: Set<ReadName>;
   notes: Plan['notes'];
+}
+
+/** Our DaemonSets whose pods were listed, whose status reports pods scheduled, and of which no
+ *  listed pod carries the nodelb.dev/daemonset label (made by hand, or by another version of
+ *  nodelb): by name, why. Its proxies are unknown, so nothing is published from it and nothing
+ *  of it deleted this run; every other Service syncs as usual. */
+export function oddDaemonSets(snapshot: Pick<Snapshot, 'daemonSets' | 'pods' | 'podsListed'>, namespace: string): Map<string, string> {
+  const listed = snapshot.podsListed === undefined ? undefined : new Set(snapshot.podsListed);
+  const withPods = new Set(snapshot.pods.map((p) => p.daemonSet));
+  const odd = new Map<string, string>();
+  for (const ds of snapshot.daemonSets) {
+    const name = ds.metadata?.name ?? '';
+    const scheduled = ds.status?.currentNumberScheduled ?? 0;
+    if (scheduled === 0 || withPods.has(name) || (listed && !listed.has(name))) continue;
+    odd.set(
+      name,
+      `DaemonSet ${ds.metadata?.namespace ?? namespace}/${name} reports ${scheduled} pod${scheduled === 1 ? '' : 's'} scheduled, but no pod carries ${DAEMONSET_LABEL}=${name} (made by hand or by another nodelb version?): its proxies are unknown, so nothing is published from it and it is not deleted this run`,
+    );
+  }
+  return odd;
 }
 
 export function assessReads(snapshot: Snapshot): ReadHealth {

@@ -36,6 +36,7 @@ export interface Selection {
 const POD_ANY = 1;
 const POD_READY = 2;
 const POD_PENDING = 4;
+const POD_STUCK = 8; // cannot become Ready by waiting (proxy_pods.ts)
 
 /** Node name → position, per node list (a plan passes the same list for every Service). */
 const positions = new WeakMap<readonly NodeFacts[], Map<string, number>>();
@@ -47,7 +48,7 @@ function podFlagsByNode(nodes: readonly NodeFacts[], pods: readonly ProxyPodView
   const flags = new Uint8Array(nodes.length);
   for (const p of pods) {
     const i = p.nodeName ? index.get(p.nodeName) : undefined;
-    if (i !== undefined) flags[i] = (flags[i] as number) | POD_ANY | (p.ready ? POD_READY : 0) | (p.phase === 'Pending' ? POD_PENDING : 0);
+    if (i !== undefined) flags[i] = (flags[i] as number) | POD_ANY | (p.ready ? POD_READY : 0) | (p.phase === 'Pending' ? POD_PENDING : 0) | (p.stuck !== undefined ? POD_STUCK : 0);
   }
   return flags;
 }
@@ -55,6 +56,7 @@ function podFlagsByNode(nodes: readonly NodeFacts[], pods: readonly ProxyPodView
 function podProblem(flags: number): string | undefined {
   if (flags & POD_READY) return undefined;
   if (!(flags & POD_ANY)) return 'no proxy pod';
+  if (flags & POD_STUCK) return 'proxy pod cannot run here: unschedulable or keeps failing (see the warning)';
   if (flags & POD_PENDING) return 'proxy pod Pending';
   return 'proxy pod not Ready';
 }
@@ -78,6 +80,7 @@ function eligible(facts: NodeFacts, input: SelectionInput, podFlags: number): bo
 /** Why the node cannot serve this Service (empty: it can). */
 function exclusions(facts: NodeFacts, input: SelectionInput, podFlags: number): readonly string[] {
   let reasons: string[] | undefined;
+  if (facts.unknown !== undefined) return [facts.unknown];
   const add = (reason: string) => (reasons ??= [...facts.problems]).push(reason);
   if (!matchesSelector(facts.node.labels, input.selector)) {
     add(`does not match the node selector ${describeSelector(input.selector)}`);
@@ -218,6 +221,7 @@ export function selectNodes(input: SelectionInput): Selection {
       const why = excluded.get(name)?.join('; ') ?? (published ? 'published' : `not chosen: max-ips ${input.maxIPs} (${outranked.get(name) ?? ''})`);
       // facts.ips is sorted per family and IPv4 sorts before IPv6: the order of sortIPs already.
       const externalIPs = (['IPv4', 'IPv6'] as const).filter((f) => input.families.includes(f)).flatMap((f) => facts.ips[f]);
+      if (facts.unknown !== undefined) return { node: name, externalIPs, published: false, unknown: true, why: facts.unknown };
       return { node: name, externalIPs, published, why };
     });
   };

@@ -4,6 +4,7 @@
 // only when a retry can help. Does I/O through run_sync.
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { createLogger } from '../runtime/log.ts';
+import { shouldRedeliver } from '../core/outcome.ts';
 import type { RunReport } from '../runtime/report.ts';
 import { parsePubSubMessage, selectClusters, triggerLabels, type Trigger } from './events.ts';
 import { instanceConfig, logConfigError } from './instance_config.ts';
@@ -75,7 +76,7 @@ export async function nodelbEvent(event: CloudEvent<unknown>): Promise<void> {
     { clusters: selection.clusters, trigger: triggerName(trigger), fields: labels, goingAway: selection.goingAway },
     logger,
   );
-  if (report.retryable) {
+  if (shouldRedeliver(report.outcome)) {
     const err = new RetryableSyncError(report);
     logger.error('event.retry', err.message);
     throw err;

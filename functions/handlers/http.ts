@@ -1,10 +1,11 @@
 // nodelbHttp: a manual (or HTTP-scheduled) sync that answers with the JSON RunReport.
 // GET or POST; ?dryRun=true (or dry_run) plans without writing; ?cluster= picks configured
-// clusters (repeatable). Status: 200 converged, 500 when a retry can help, 200 with ok:false when
-// a person must act first. Does I/O through run_sync.
+// clusters (repeatable). Status from the outcome (core/outcome.ts): 500 exactly when the CLI would
+// exit 1 (failed, a retry can help), else 200 (done, or refused with ok:false). Does I/O through run_sync.
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { RunReport } from '../runtime/report.ts';
 import { createLogger } from '../runtime/log.ts';
+import { httpStatus } from '../core/outcome.ts';
 import { parseClusterName } from './events.ts';
 import { instanceConfig, logConfigError } from './instance_config.ts';
 import { runSync } from './run_sync.ts';
@@ -41,8 +42,7 @@ export function parseHttpParams(query: Record<string, QueryValue>, configured: r
  *  failure is transient; a permanent one (missing permission, Autopilot, bad input) would be
  *  retried forever, so it is a 200 whose body says ok:false and why. */
 export function httpStatusFor(report: RunReport): number {
-  if (report.converged) return 200;
-  return report.retryable ? 500 : 200;
+  return httpStatus(report.outcome);
 }
 
 export async function nodelbHttp(req: Request, res: Response): Promise<void> {
@@ -51,9 +51,11 @@ export async function nodelbHttp(req: Request, res: Response): Promise<void> {
     return;
   }
   const cfg = await instanceConfig();
+  // Invalid configuration is refused, not failed: a retry cannot fix it (the CLI exits 2), so
+  // it is no 500 that callers would retry; the body and the CRITICAL log line say what is wrong.
   if (!cfg.ok) {
     logConfigError(cfg.error);
-    res.status(500).json({ error: 'invalid configuration', problems: cfg.error.problems });
+    res.status(httpStatus('refused')).json({ outcome: 'refused', ok: false, error: 'invalid configuration', problems: cfg.error.problems });
     return;
   }
   const config = cfg.config;
@@ -63,7 +65,7 @@ export async function nodelbHttp(req: Request, res: Response): Promise<void> {
     return;
   }
   if (params.clusters.length === 0) {
-    res.status(500).json({ error: 'invalid configuration', problems: ['NODELB_CLUSTERS names no cluster'] });
+    res.status(httpStatus('refused')).json({ outcome: 'refused', ok: false, error: 'invalid configuration', problems: ['NODELB_CLUSTERS names no cluster'] });
     return;
   }
   const logger = createLogger({ level: config.logLevel, fields: { component: 'http' } });

@@ -233,7 +233,7 @@ function kubeSystemUid(namespaces: { metadata?: { name?: string; uid?: string } 
 
 /** Lists that answer "nothing" where something must exist are treated as failed: a transient
  *  empty answer must not read as "every Service is gone" (ExternalDNS #946). */
-function markSuspiciousEmpties(
+export function markSuspiciousEmpties(
   distrust: (read: ReadName, message: string) => void,
   failed: Snapshot['failedReads'],
   r: {
@@ -257,12 +257,9 @@ function markSuspiciousEmpties(
   const scheduledPods = (r.podsRaw ?? []).filter((p) => p.nodeName).length;
   if (r.nodesRaw && r.nodesRaw.length === 0 && scheduledPods > 0) mark('nodes', `no nodes while ${scheduledPods} proxy pods are scheduled`);
   if (r.daemonSetsRaw && r.daemonSetsRaw.length === 0 && (r.podsRaw ?? []).length > 0) mark('daemonsets', 'no DaemonSets while proxy pods exist');
-  // Without this, an empty pod list reads as "no proxy is Ready anywhere": every IP withdrawn.
-  const listed = r.podsListed === undefined ? undefined : new Set(r.podsListed);
-  const reportedPods = (r.daemonSetsRaw ?? [])
-    .filter((ds) => !listed || listed.has((ds as V1DaemonSet).metadata?.name ?? ''))
-    .reduce<number>((n, ds) => n + ((ds as V1DaemonSet).status?.currentNumberScheduled ?? 0), 0);
-  if (r.podsRaw && r.podsRaw.length === 0 && reportedPods > 0) mark('pods', `no proxy pods while the DaemonSets report ${reportedPods} scheduled`);
+  // No pod of a DaemonSet that reports pods scheduled is not a broken pod list as a whole: it is
+  // judged per DaemonSet by the planner (core/reads.ts oddDaemonSets), which holds back that
+  // DaemonSet's Service only, so one odd object never stops every other Service.
   const gceNodes = r.nodes.filter((n) => (n.providerID ?? '').startsWith('gce://')).length;
   if (r.instances && r.instances.length === 0 && gceNodes > 0) mark('instances', `no GCE instances while ${gceNodes} nodes are GCE instances`);
   if (r.servicesRaw && r.daemonSetsRaw && r.daemonSetsRaw.length > 0 && has('namespaces')) {

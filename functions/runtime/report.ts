@@ -5,6 +5,7 @@ import type { CallCounts } from '../adapters/calls.ts';
 import type { ActionResult } from './apply.ts';
 import { describeChange, describeTarget } from './apply.ts';
 import type { Prerequisite } from './prerequisites.ts';
+import type { Outcome } from '../core/outcome.ts';
 
 export interface ActionSummary {
   kind: Action['kind'];
@@ -24,11 +25,11 @@ export interface SyncError {
 export interface ClusterReport {
   cluster: string;
   runId: string;
-  ok: boolean; // no read failed, no action failed
-  converged: boolean; // ok, and nothing left to do that this run could see
-  /** Only meaningful when !ok: true when running again could help (transient failures), false
-   *  when a person must act first (permissions, invalid input, Autopilot). */
-  retryable: boolean;
+  /** The verdict (core/outcome.ts); exit status, HTTP status and the alert follow from it. */
+  outcome: Outcome;
+  ok: boolean; // outcome === 'done'
+  converged: boolean; // done, and nothing left to do that this run could see (no pending proxy)
+  retryable: boolean; // outcome === 'failed': running again may help
   dryRun: boolean;
   trigger: string;
   durationMs: number;
@@ -38,6 +39,8 @@ export interface ClusterReport {
     services: Plan['services'];
     notes: Plan['notes'];
     heldBack: boolean;
+    /** Set when the Services could not be planned: why they are unknown (not "none"). */
+    unknown?: string;
   };
   results: (ActionResult & { round: number })[];
   calls: CallCounts;
@@ -46,6 +49,7 @@ export interface ClusterReport {
 }
 
 export interface RunReport {
+  outcome: Outcome; // the worst of the clusters'
   ok: boolean;
   converged: boolean;
   retryable: boolean;

@@ -11,13 +11,16 @@ import { createContainerApi } from '../adapters/container.ts';
 import type { Config } from '../config.ts';
 import type { Action, Plan, Snapshot } from '../core/model.ts';
 import { rolledOut } from '../core/proxy_readiness.ts';
+import { clusterOutcome, combineOutcomes, type Outcome } from '../core/outcome.ts';
 import { plan as realPlan } from '../core/plan.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
 import { applyActions, describeTarget, type ActionResult } from './apply.ts';
 import { deadlineIn, systemClock, type Clock, type Deadline } from './clock.ts';
 import { describeError, isApiError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { MANAGED_SELECTOR, observe } from './observe.ts';
+import { MANAGED_SELECTOR, MAX_NAMED_DAEMONSETS, observe } from './observe.ts';
+import { waitsOnlyForStuck } from '../core/proxy_pods.ts';
+import { DAEMONSET_LABEL } from '../core/naming.ts';
 import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
 import { failureEvents } from './failure_events.ts';
@@ -125,13 +128,21 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   for (const p of prerequisites) log.warn('prerequisite.missing', `${p.message} (fix: ${p.fix})`, { prerequisite: p.name, fix: p.fix, blocking: p.blocking });
 
   const lastResults = lastRound?.results ?? [];
-  const ok = errors.length === 0 && lastResults.every((r) => r.outcome !== 'failed') && lastRound !== undefined;
+  const outcome = clusterOutcome({
+    errors,
+    failedActions: lastResults.filter((r) => r.outcome === 'failed'),
+    heldBack: lastRound?.plan.heldBack ?? false,
+    planned: lastRound !== undefined,
+  });
+  const ok = outcome === 'done';
   const settledOutcome = (r: ActionResult) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
-  const converged = ok && lastRound?.plan.heldBack === false && !settleTimedOut && lastResults.every(settledOutcome);
-  const retryable = !ok && (errors.some((e) => e.retryable) || lastResults.some((r) => r.outcome === 'failed' && r.retryable === true));
+  // Informational: nothing left that this run could see (proxies all Ready, nothing skipped).
+  const converged = ok && !settleTimedOut && lastResults.every(settledOutcome) && (!dryRun || (lastRound?.plan.actions.length ?? 0) === 0);
+  const retryable = outcome === 'failed';
   const report: ClusterReport = {
     cluster: clusterName,
     runId,
+    outcome,
     ok,
     converged,
     retryable,
@@ -144,6 +155,7 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       services: lastRound?.plan.services ?? [],
       notes: lastRound?.plan.notes ?? [],
       heldBack: lastRound?.plan.heldBack ?? false,
+      ...(servicesUnknown(lastRound, errors) !== undefined ? { unknown: servicesUnknown(lastRound, errors) } : {}),
     },
     results: allResults,
     calls: counter.snapshot(),
@@ -152,9 +164,9 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   };
   const outcomes: Record<string, number> = {};
   for (const r of allResults) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${ok ? (converged ? 'converged' : 'done, not yet converged') : 'failed'} in ${report.durationMs} ms`, {
+  (ok ? log.info : log.warn)('sync.finished', `sync of ${clusterName} ${OUTCOME_WORDS[outcome]}${ok && !converged ? ' (changes or proxies still pending)' : ''} in ${report.durationMs} ms`, {
     ok,
-    outcome: ok ? 'ok' : 'failed',
+    outcome,
     converged,
     retryable,
     dryRun,
@@ -259,16 +271,29 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     const wanted = new Set(names);
     for (;;) {
       let waiting: string[];
+      let stuck: string[] = [];
       try {
         const daemonSets = await kube.listDaemonSets(config.namespace, MANAGED_SELECTOR);
-        const done = new Set(daemonSets.filter((ds) => wanted.has(ds.metadata?.name ?? '') && rolledOut(ds)).map((ds) => ds.metadata?.name ?? ''));
-        waiting = names.filter((n) => !done.has(n));
+        const current = daemonSets.filter((ds) => wanted.has(ds.metadata?.name ?? ''));
+        const open = current.filter((ds) => !rolledOut(ds));
+        // Pods that cannot become Ready (host port taken, crash loop) are not waited for: one pod
+        // list tells them from pods still starting. Past MAX_NAMED_DAEMONSETS, wait as before.
+        if (open.length > 0 && open.length <= MAX_NAMED_DAEMONSETS) {
+          const selector = `${DAEMONSET_LABEL} in (${open.map((ds) => ds.metadata?.name ?? '').sort().join(',')})`;
+          const pods = await kube.listProxyPods(config.namespace, selector);
+          stuck = open.filter((ds) => waitsOnlyForStuck(ds, pods)).map((ds) => ds.metadata?.name ?? '');
+        }
+        const settledNames = new Set([...current.filter((ds) => rolledOut(ds)).map((ds) => ds.metadata?.name ?? ''), ...stuck]);
+        // A DaemonSet gone meanwhile (deleted by hand) has nothing left to wait for.
+        const present = new Set(current.map((ds) => ds.metadata?.name ?? ''));
+        waiting = names.filter((n) => present.has(n) && !settledNames.has(n));
       } catch (e) {
         log.warn('settle.failed', `cannot watch the proxy DaemonSets: ${describeError(e)}`, { error: e });
         return { ready: false };
       }
       if (waiting.length === 0) {
-        log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready`, { daemonSets: names.length });
+        const note = stuck.length > 0 ? `; ${stuck.length} of them wait only for pods that cannot become Ready (reported as warnings, not waited for)` : '';
+        log.info('settle.ready', `proxy pods of ${names.length} DaemonSet(s) are Ready${note}`, { daemonSets: names.length, stuck: stuck.length });
         return { ready: true };
       }
       if (clock.now() + (opts.settlePollMs ?? 1000) > until) {
@@ -279,6 +304,15 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
     }
   }
 }
+
+/** Why the report lists no Service although there may be some: never observed, or not planned. */
+function servicesUnknown(round: Round | undefined, errors: readonly SyncError[]): string | undefined {
+  if (round) return round.plan.unknown;
+  const first = errors[0];
+  return `Services unknown: ${first ? `${first.stage} failed (${first.message})` : 'the cluster was not read'}`;
+}
+
+const OUTCOME_WORDS: Record<Outcome, string> = { done: 'done', failed: 'failed (a later run may succeed)', refused: 'refused (a person must act first)' };
 
 const actionKey = (a: Action) => `${a.kind} ${describeTarget(a)}`;
 
@@ -300,10 +334,12 @@ export async function syncAll(targets: readonly ClusterTarget[], config: Config,
       }),
     ),
   );
+  const outcome = combineOutcomes(clusters.map((c) => c.outcome));
   return {
-    ok: clusters.every((c) => c.ok),
+    outcome,
+    ok: outcome === 'done',
     converged: clusters.every((c) => c.converged),
-    retryable: clusters.some((c) => !c.ok && c.retryable),
+    retryable: outcome === 'failed',
     trigger: opts.trigger,
     clusters,
   };
@@ -313,9 +349,10 @@ function crashedReport(t: ClusterTarget, opts: SyncOptions, config: Config, e: u
   return {
     cluster: targetName(t),
     runId: '',
+    outcome: 'failed', // a bug, not the configuration: the one outcome that alerts and is retried
     ok: false,
     converged: false,
-    retryable: false,
+    retryable: true,
     dryRun: config.dryRun || opts.dryRun === true,
     trigger: opts.trigger,
     durationMs: 0,

@@ -27,7 +27,7 @@ resource "google_logging_metric" "syncs" {
     labels {
       key         = "ok"
       value_type  = "BOOL"
-      description = "No read and no action failed. A crashed sync carries no ok field and counts as false."
+      description = "outcome is done (functions/core/outcome.ts): reads trusted, every write applied; warnings such as a host port taken on one node do not make it false. False: failed (a retry may help) or refused (a person must act). A crashed sync counts as false."
     }
   }
 
@@ -115,7 +115,7 @@ resource "google_logging_metric" "sync_duration" {
     labels {
       key         = "ok"
       value_type  = "BOOL"
-      description = "No read and no action failed."
+      description = "outcome is done: reads trusted, every write applied (warnings do not make it false)."
     }
   }
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../functions/index.ts';
 import { loadEnvelope, loadLogEntry, retargetGce, retargetGke, type PubSubEnvelope } from '../fixtures/events.ts';
-import { cloudEventRequest, envelopeOf, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
+import { captureOutput, cloudEventRequest, envelopeOf, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
 
 const IPS = ['198.51.100.21', '198.51.100.22', '198.51.100.23'];
 
@@ -99,16 +99,21 @@ test('nodelbEvent', async (t) => {
   await t.test('a failure a retry can fix fails the delivery (500), so Pub/Sub redelivers', async (st) => {
     sim.faults.add({ api: 'container', status: 503, times: Infinity });
     st.after(() => sim.faults.clear());
+    const output = captureOutput(st);
     const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
     assert.equal(res.status, 500);
+    assert.ok(output.logs().some((l) => l.severity === 'ERROR' && l.event === 'event.retry'));
     assert.match(res.text, /sync failed, a retry may help/);
   });
 
   await t.test('a permanent failure is acknowledged: retrying cannot help', async (st) => {
     sim.faults.add({ api: 'container', status: 403, reason: 'forbidden', times: Infinity });
     st.after(() => sim.faults.clear());
+    const output = captureOutput(st);
     const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
     assert.equal(res.status, 204);
+    assert.ok(output.logs().some((l) => l.event === 'sync.connect_failed'));
+    assert.ok(!output.logs().some((l) => l.event === 'event.retry'), 'no redelivery asked for');
   });
 
   await t.test('a configuration error is acknowledged (a retry cannot fix it) and nothing is called', async (st) => {
@@ -116,8 +121,10 @@ test('nodelbEvent', async (t) => {
     setFunctionEnv({ ...good, NODELB_CLUSTERS: 'not-a-cluster-name' });
     st.after(() => setFunctionEnv(good));
     sim.faults.resetCalls();
+    const output = captureOutput(st);
     const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
     assert.equal(res.status, 204);
+    assert.ok(output.logs().some((l) => l.severity === 'CRITICAL'));
     assert.equal(w.calls(), 0);
   });
 });

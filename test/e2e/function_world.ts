@@ -119,3 +119,31 @@ export function cloudEventRequest(
 
 /** A LogEntry or any payload as Pub/Sub delivers it. */
 export const envelopeOf = (payload: unknown, messageId?: string): PubSubEnvelope => pubsubEnvelope(payload, messageId);
+
+/** What the function wrote while a subtest ran: its JSON log lines (stdout) and stderr (the
+ *  framework's report of a thrown error). Kept out of the test output, so a passing run prints no
+ *  ERROR line and no stack trace; the subtest asserts on what it expects. Other stdout (the test
+ *  runner's own) passes through. */
+export function captureOutput(t: { after(fn: () => void): void }): { logs(): { severity?: string; event?: string; message?: string }[]; stderr(): string } {
+  const logs: string[] = [];
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+    if (text.startsWith('{"severity"')) {
+      logs.push(...text.split('\n').filter((l) => l !== ''));
+      return true;
+    }
+    return (out as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof process.stdout.write;
+  process.stderr.write = function (chunk: unknown): boolean {
+    stderr += typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+    return true;
+  } as typeof process.stderr.write;
+  t.after(() => {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  });
+  return { logs: () => logs.map((l) => JSON.parse(l) as { severity?: string; event?: string; message?: string }), stderr: () => stderr };
+}

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../functions/index.ts';
 import type { RunReport } from '../../functions/runtime/report.ts';
-import { functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
+import { captureOutput, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
 
 test('nodelbHttp', async (t) => {
   const w = await startFunctionWorld(['203.0.113.10', '203.0.113.11', '203.0.113.12']);
@@ -84,8 +84,10 @@ test('nodelbHttp', async (t) => {
   await t.test('a failure a retry can fix answers 500, with the report', async (st) => {
     sim.faults.add({ api: 'container', status: 503, times: Infinity });
     st.after(() => sim.faults.clear());
+    const output = captureOutput(st);
     const res = await server.agent.get('/');
     assert.equal(res.status, 500);
+    assert.ok(output.logs().some((l) => l.severity === 'ERROR' && l.event === 'sync.connect_failed'), 'the failure is logged at ERROR');
     const report = res.body as RunReport;
     assert.equal(report.ok, false);
     assert.equal(report.retryable, true);
@@ -95,22 +97,28 @@ test('nodelbHttp', async (t) => {
   await t.test('a permanent failure answers 200 with ok:false and the fix (callers must not retry)', async (st) => {
     sim.faults.add({ api: 'container', status: 403, reason: 'forbidden', message: 'Permission denied on cluster', times: Infinity });
     st.after(() => sim.faults.clear());
+    const output = captureOutput(st);
     const res = await server.agent.get('/');
     assert.equal(res.status, 200);
+    assert.ok(output.logs().some((l) => l.event === 'sync.connect_failed' && /Permission denied/.test(l.message ?? '')));
     const report = res.body as RunReport;
     assert.equal(report.ok, false);
     assert.equal(report.retryable, false);
     assert.match(report.clusters[0]?.errors[0]?.fix ?? '', /container\.clusters\.get/);
   });
 
-  await t.test('a configuration error answers 500 listing every problem, and recovers when fixed', async (st) => {
+  await t.test('a configuration error is refused: 200 (a retry cannot fix it) with ok:false listing every problem, and recovers when fixed', async (st) => {
     const good = functionEnv(sim);
     setFunctionEnv({ ...good, NODELB_CLUSTERS: 'demo', NODELB_MAX_IPS: 'lots' });
     st.after(() => setFunctionEnv(good));
     sim.faults.resetCalls();
+    const output = captureOutput(st);
     const res = await server.agent.get('/');
-    assert.equal(res.status, 500);
-    const body = res.body as { error: string; problems: string[] };
+    assert.equal(res.status, 200);
+    assert.ok(output.logs().some((l) => l.severity === 'CRITICAL'), 'one CRITICAL line says the function cannot run');
+    const body = res.body as { error: string; problems: string[]; outcome: string; ok: boolean };
+    assert.equal(body.outcome, 'refused');
+    assert.equal(body.ok, false);
     assert.equal(body.error, 'invalid configuration');
     assert.equal(body.problems.length, 2);
     assert.ok(body.problems.some((p) => p.startsWith('NODELB_CLUSTERS')));

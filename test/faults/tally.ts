@@ -1,10 +1,10 @@
 // Counts what the fault-injection suite did — scenarios, syncs, faults injected (from the sims'
-// call logs), bad inputs tried — per test file, and merges every file's counts into
-// test/faults/TALLY.md. node --test runs each file in its own process, so files meet on disk.
-// Does I/O (a temp directory and TALLY.md).
+// call logs), bad inputs tried — per test file, and merges every file's counts into TALLY.md in
+// the temp directory (or NODELB_TALLY_MD): a test run writes nothing into the source tree.
+// node --test runs each file in its own process, so files meet on disk. Does I/O (temp files).
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallRecord } from '../sim/faults.ts';
 
@@ -20,7 +20,7 @@ export interface FileTally {
 
 const DIR = join(tmpdir(), 'nodelb-fault-tally');
 const SUITE_DIR = fileURLToPath(new URL('.', import.meta.url));
-const TALLY_MD = join(SUITE_DIR, 'TALLY.md');
+export const TALLY_MD = process.env.NODELB_TALLY_MD || join(DIR, 'TALLY.md');
 
 const current: FileTally = { file: '', scenarios: [], syncs: 0, faults: 0, crashes: 0, faultKinds: {}, badInputs: {} };
 
@@ -76,7 +76,7 @@ export interface Totals {
   badInputKinds: Record<string, number>;
 }
 
-/** Saves this file's counts, merges those of every suite file present, rewrites TALLY.md. */
+/** Saves this file's counts, merges those of every suite file present, rewrites TALLY_MD. */
 export function writeTally(testFileUrl: string): Totals {
   current.file = basename(fileURLToPath(testFileUrl));
   mkdirSync(DIR, { recursive: true });
@@ -96,7 +96,7 @@ export function writeTally(testFileUrl: string): Totals {
     merge(totals.faultKinds, f.faultKinds);
     merge(totals.badInputKinds, f.badInputs);
   }
-  if (existsSync(SUITE_DIR)) {
+  if (existsSync(dirname(TALLY_MD))) {
     const tmp = `${TALLY_MD}.${process.pid}.tmp`;
     writeFileSync(tmp, render(totals));
     renameSync(tmp, TALLY_MD);

@@ -73,12 +73,14 @@ describe('nodelb CLI against the simulated GKE', () => {
     const r = await nodelb(['sync', '--kubeconfig', kubeconfig, '--dry-run'], computeEnv());
     assert.equal(sim.faults.counts().writes, 0, 'no write reached any API');
     assert.ok(sim.faults.counts('kube').reads > 0, 'the cluster was read');
-    assert.equal(r.code, 1, `changes are pending, so not converged\n${failure(r)}`);
+    assert.equal(r.code, 0, `a dry run planned from trusted reads is done, whatever it would change\n${failure(r)}`);
     assert.match(r.stdout, /^ {2}\+ createDaemonSet daemonset nodelb-system\/nodelb-web-\w+$/m);
     assert.match(r.stdout, /^ {2}\+ createFirewall firewall demo-project\/nodelb-\S+$/m);
     assert.match(r.stdout, /dry run: nothing written/);
     assert.deepEqual(ips('default', 'web'), []);
     assert.equal(r.stderr, '', 'no log line at WARNING or above');
+    const detailed = await nodelb(['sync', '--kubeconfig', kubeconfig, '--dry-run', '--detailed-exitcode'], computeEnv());
+    assert.equal(detailed.code, 3, `--detailed-exitcode: done with changes pending\n${failure(detailed)}`);
   });
 
   it('sync --kubeconfig converges, writes the status and shows it like kubectl get svc', async () => {
@@ -143,16 +145,34 @@ describe('nodelb CLI against the simulated GKE', () => {
     sim.kube.updateNode('node-b', { unschedulable: false });
   });
 
-  it('a failing API makes the sync exit 1 and says what failed and how to fix it', async () => {
+  it('a permission the API refuses makes the sync exit 2 (a person must act) and says what failed and how to fix it', async () => {
     addService('dns', [{ port: 53, protocol: 'UDP' }]);
     sim.faults.add({ api: 'compute', method: 'POST', path: '/global/firewalls', status: 403, reason: 'forbidden', message: "Required 'compute.firewalls.create' permission", times: Infinity });
     try {
       const r = await nodelb(['sync', '--cluster', sim.clusterName], gkeEnv());
-      assert.equal(r.code, 1, failure(r));
+      assert.equal(r.code, 2, failure(r));
+      assert.match(r.stdout, /^ {2}REFUSED \(a person must act first\): /m);
       assert.match(r.stdout, /^ {2}\+ createFirewall firewall demo-project\/nodelb-\S+ \(FAILED\)$/m);
       assert.match(r.stdout, /^ {2}failed createFirewall /m);
       assert.match(r.stdout, /compute\.firewalls\.create/);
       assert.match(r.stderr, /"severity":"WARNING"/, 'the failure is logged on stderr');
+    } finally {
+      sim.faults.clear();
+    }
+  });
+
+  it('a failed instance read: status exits 1, keeps what the Services publish and says the node IPs are unknown', async () => {
+    sim.faults.add({ api: 'compute', method: 'GET', status: 503, times: Infinity });
+    try {
+      const r = await nodelb(['status', '--cluster', sim.clusterName], gkeEnv());
+      assert.equal(r.code, 1, failure(r));
+      assert.match(r.stdout, /^default\/web {3}EXTERNAL-IP 198\.51\.100\.9,203\.0\.113\.1,203\.0\.113\.2 \(as published now; instance read failed: node IPs unknown\)/m);
+      assert.match(r.stdout, /^ {2}node-a +\? +\? +instance read failed: node IPs unknown$/m);
+      assert.doesNotMatch(r.stdout, /instance not found|\(deleted\)|no Service of this load balancer class/);
+      assert.doesNotMatch(r.stdout, /^default\/(web|dns) .*<pending>/m, 'only the refused bastion publishes nothing');
+      const dry = await nodelb(['sync', '--cluster', sim.clusterName, '--dry-run'], gkeEnv());
+      assert.equal(dry.code, 1, failure(dry));
+      assert.doesNotMatch(dry.stdout, /everything is in sync/);
     } finally {
       sim.faults.clear();
     }

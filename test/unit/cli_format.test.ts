@@ -55,6 +55,7 @@ function cluster(over: Partial<ClusterReport> = {}): ClusterReport {
   return {
     cluster: 'projects/demo-project/locations/europe-west1/clusters/demo',
     runId: 'r1',
+    outcome: 'done',
     ok: true,
     converged: true,
     retryable: false,
@@ -82,7 +83,7 @@ function cluster(over: Partial<ClusterReport> = {}): ClusterReport {
   };
 }
 
-const report = (c: ClusterReport): RunReport => ({ ok: c.ok, converged: c.converged, retryable: c.retryable, trigger: 'cli', clusters: [c] });
+const report = (c: ClusterReport): RunReport => ({ outcome: c.outcome, ok: c.ok, converged: c.converged, retryable: c.retryable, trigger: 'cli', clusters: [c] });
 
 test('ports print as kubectl does: port:nodePort/protocol, comma-joined', () => {
   assert.equal(formatPorts(web.ports), '80:31234/TCP,443:31235/TCP');

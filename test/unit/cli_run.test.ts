@@ -4,27 +4,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli, type CliDeps } from '../../functions/cli/run.ts';
 import type { RunReport } from '../../functions/runtime/report.ts';
+import type { Outcome } from '../../functions/core/outcome.ts';
 
 type Sync = NonNullable<CliDeps['sync']>;
 
-function report(converged: boolean, ok = true): RunReport {
+function report(converged: boolean, outcome: Outcome = 'done', dryRun = false, actions = 0): RunReport {
+  const ok = outcome === 'done';
   return {
+    outcome,
     ok,
     converged,
-    retryable: false,
+    retryable: outcome === 'failed',
     trigger: 'cli',
     clusters: [
       {
         cluster: 'ctx',
         runId: 'r',
+        outcome,
         ok,
         converged,
-        retryable: false,
-        dryRun: false,
+        retryable: outcome === 'failed',
+        dryRun,
         trigger: 'cli',
         durationMs: 1,
         rounds: 1,
-        plan: { actions: [], services: [], notes: [], heldBack: false },
+        plan: { actions: Array.from({ length: actions }, () => ({ kind: 'writeStatus' as const, target: 'service default/web', reason: 'publish' })), services: [], notes: [], heldBack: false },
         results: [],
         calls: { reads: 1, writes: 0, byApi: {} },
         prerequisites: [],
@@ -38,16 +42,25 @@ async function run(argv: string[], sync: Sync, env: Record<string, string> = {})
   let stdout = '';
   let stderr = '';
   const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } };
-  const code = await runCli(argv, env, io, { sync });
+  const code = await runCli(argv, env, io, { sync, exists: () => true });
   return { code, stdout, stderr };
 }
 
 const returning = (r: RunReport): Sync => async () => r;
 
-test('sync exits 0 when every cluster converged, 1 otherwise', async () => {
+test('sync exits by the outcome: 0 done (pending proxies too), 1 failed, 2 refused', async () => {
   assert.equal((await run(['sync'], returning(report(true)))).code, 0);
-  assert.equal((await run(['sync'], returning(report(false)))).code, 1);
-  assert.equal((await run(['sync'], returning(report(false, false)))).code, 1);
+  assert.equal((await run(['sync'], returning(report(false)))).code, 0, 'done with proxies still starting is not a failure');
+  assert.equal((await run(['sync'], returning(report(false, 'failed')))).code, 1);
+  assert.equal((await run(['sync'], returning(report(false, 'refused')))).code, 2);
+});
+
+test('a dry run with changes exits 0; --detailed-exitcode makes it 3, and only then', async () => {
+  const withChanges = report(false, 'done', true, 2);
+  assert.equal((await run(['sync', '--dry-run'], returning(withChanges))).code, 0);
+  assert.equal((await run(['sync', '--dry-run', '--detailed-exitcode'], returning(withChanges))).code, 3);
+  assert.equal((await run(['sync', '--dry-run', '--detailed-exitcode'], returning(report(true, 'done', true, 0)))).code, 0, 'nothing to change');
+  assert.equal((await run(['sync', '--detailed-exitcode'], returning(report(false, 'failed', true, 2)))).code, 1, 'a failure stays 1');
 });
 
 test('--output json writes the report alone on stdout', async () => {
@@ -104,4 +117,29 @@ test('a usage error exits 2 without calling the sync', async () => {
   assert.equal(out.code, 2);
   assert.equal(called, false);
   assert.match(out.stderr, /--max-ips: expected a whole number/);
+});
+
+test('no kubeconfig anywhere: one clear error naming where it looked, exit 2, the engine never called', async () => {
+  let called = false;
+  const sync: Sync = async () => {
+    called = true;
+    return report(true);
+  };
+  const io = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } } };
+  };
+  const none = io();
+  assert.equal(await runCli(['status'], { HOME: '/home/u' }, none.io, { sync, exists: () => false }), 2);
+  assert.equal(none.out.stderr, 'nodelb status: no kubeconfig found: no --kubeconfig, KUBECONFIG is not set, and /home/u/.kube/config does not exist. Pass --cluster projects/P/locations/L/clusters/C (GKE) or --kubeconfig PATH\n');
+  assert.equal(none.out.stdout, '');
+  const env = io();
+  assert.equal(await runCli(['sync'], { KUBECONFIG: '/a:/b' }, env.io, { sync, exists: () => false }), 2);
+  assert.match(env.out.stderr, /none of the files in KUBECONFIG exists \(\/a, \/b\)/);
+  const flag = io();
+  assert.equal(await runCli(['sync', '--kubeconfig', '/x/config'], {}, flag.io, { sync, exists: (p) => p !== '/x/config' }), 2);
+  assert.match(flag.out.stderr, /--kubeconfig \/x\/config does not exist/);
+  assert.equal(called, false);
+  assert.equal(await runCli(['sync'], { HOME: '/home/u' }, io().io, { sync, exists: (p) => p === '/home/u/.kube/config' }), 0, 'found: runs');
+  assert.equal(called, true);
 });

@@ -33,13 +33,13 @@ test('cluster: a configured full name, or an unambiguous short name; others refu
   assert.match(unknown.ok ? '' : unknown.problems[0]!, /not one of the configured clusters/);
 });
 
-const report = (over: Partial<RunReport>): RunReport => ({ ok: true, converged: true, retryable: false, trigger: 'http', clusters: [], ...over });
+const report = (over: Partial<RunReport>): RunReport => ({ outcome: 'done', ok: true, converged: true, retryable: false, trigger: 'http', clusters: [], ...over });
 
-test('HTTP status: 200 converged, 500 retryable, 200 for a permanent failure', () => {
+test('HTTP status follows the outcome: 500 exactly when the CLI exits 1', () => {
   assert.equal(httpStatusFor(report({})), 200);
-  assert.equal(httpStatusFor(report({ ok: false, converged: false, retryable: true })), 500);
-  assert.equal(httpStatusFor(report({ ok: false, converged: false, retryable: false })), 200);
-  assert.equal(httpStatusFor(report({ ok: true, converged: false, retryable: false })), 200);
+  assert.equal(httpStatusFor(report({ converged: false })), 200, 'done with proxies pending is no failure');
+  assert.equal(httpStatusFor(report({ outcome: 'failed', ok: false, converged: false, retryable: true })), 500);
+  assert.equal(httpStatusFor(report({ outcome: 'refused', ok: false, converged: false, retryable: false })), 200);
 });
 
 test('configuration is cached per environment and re-parsed when it changes', async () => {

@@ -38,10 +38,33 @@ function pod(i: number, over: { ready?: boolean; phase?: string; node?: string |
   } as unknown as V1Pod;
 }
 
+/** A daemon pod the scheduler cannot place: unbound, pinned by affinity, PodScheduled=False. */
+function unschedulable(i: number): V1Pod {
+  const p = pod(i, { phase: 'Pending', node: null, ready: false });
+  p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms = [
+    { matchFields: [{ key: 'other.field', operator: 'In', values: ['not-this'] }] },
+    { matchFields: [{ values: ['pinned-node'], operator: 'In', key: 'metadata.name' }] },
+  ];
+  p.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: "0/3 nodes are available: 1 node(s) didn't have free ports for the requested pod ports." }] };
+  return p;
+}
+
+/** A proxy whose container (or init container) keeps failing. */
+function failing(i: number, reason: string, init = false): V1Pod {
+  const p = pod(i, { ready: false });
+  const statuses = [{ name: 'c', ready: false, restartCount: 7, image: 'x', imageID: '', state: { waiting: { reason, message: 'back-off 5m0s' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }];
+  p.status = { ...p.status, ...(init ? { initContainerStatuses: statuses, containerStatuses: [] } : { containerStatuses: statuses }) } as V1Pod['status'];
+  return p;
+}
+
 const pods: V1Pod[] = [
   pod(0),
   pod(1, { ready: false }),
   pod(2, { phase: 'Pending', node: null, ready: false }),
+  unschedulable(6),
+  failing(7, 'CrashLoopBackOff'),
+  failing(8, 'ImagePullBackOff', true),
+  failing(10, 'ContainerCreating'),
   pod(3, { ds: 'nodelb-odd-\u00e9t\u00e9-0000beef' }),
   { metadata: { name: 'bare' } } as V1Pod, // no labels, spec or status at all
   pod(5),
@@ -62,6 +85,16 @@ function parse(text: string, chunkSizes: number[]): { views: ProxyPodView[]; met
 }
 
 const expected = pods.map(toProxyPodView);
+
+test('stuck pods: the pinned node of an unbound pod, Unschedulable, and failing containers; a starting one is not stuck', () => {
+  const byName = (i: number) => expected[pods.findIndex((p) => p.metadata?.name?.endsWith(`-x${i}`))];
+  assert.deepEqual(byName(6), { daemonSet: 'nodelb-svc-0-0123abcd', nodeName: 'pinned-node', ready: false, phase: 'Pending', stuck: 'Unschedulable' });
+  assert.equal(byName(7)?.stuck, 'CrashLoopBackOff');
+  assert.equal(byName(8)?.stuck, 'ImagePullBackOff');
+  assert.equal(byName(10)?.stuck, undefined, 'ContainerCreating clears by itself');
+  assert.equal(byName(2)?.nodeName, 'decoy-node', 'an unbound pod is placed by its pinned node');
+  assert.equal(byName(0)?.nodeName, 'gke-demo-default-pool-1a2b3c4d-0', 'a bound pod by spec.nodeName, never its affinity');
+});
 
 test('reads the same views as JSON.parse + toProxyPodView, for every way of cutting the body', () => {
   const text = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '42', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ' }, items: pods });
