@@ -112,10 +112,13 @@ test('changed ports roll the DaemonSet and patch the firewall rule', async () =>
   const rule = w.gke.gce.listFirewalls(w.gke.project).find((r) => (r.description ?? '').includes('"service":"default/web"'));
   assert.deepEqual(rule?.allowed, [{ IPProtocol: 'tcp', ports: ['8443'] }]);
   // The rollout by the real controller ends with every pod on the new template.
+  let last = '';
   await w.waitFor('the rollout to finish', async () => {
-    const d = (await w.gke.admin.get(`/apis/apps/v1/namespaces/${PROXY_NS}/daemonsets/${ds?.metadata.name}`));
+    const d = await w.gke.admin.get(`/apis/apps/v1/namespaces/${PROXY_NS}/daemonsets/${ds?.metadata.name}`);
+    const pods = (await w.proxyPods()).map((p) => `${p.metadata.name}@${p.spec.nodeName}:${p.status?.phase}${p.metadata.deletionTimestamp ? ':terminating' : ''}`);
+    last = `generation ${d.metadata.generation} ${JSON.stringify(d.status)} pods ${pods.join(' ')}`;
     return d.status.updatedNumberScheduled === d.status.desiredNumberScheduled && d.status.numberReady === d.status.desiredNumberScheduled && d.status.observedGeneration === d.metadata.generation;
-  });
+  }, 120_000).catch((err: Error) => assert.fail(`${err.message}: ${last}`));
 });
 
 test('DaemonSet drift is repaired', async () => {
