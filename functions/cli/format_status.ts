@@ -127,11 +127,11 @@ function formatService(s: ServiceStatus, opts: TextOptions): string[] {
   return out;
 }
 
-/** ", 1 cannot run, 1 starting": what the pods not Ready are doing (warnings name the nodes). */
+/** ", 1 cannot run": pods that will not become Ready by waiting (the warnings name the nodes).
+ *  The others not Ready may be starting or held: the node table says which node, not a guess why. */
 function proxyDetail(p: ServiceStatus['proxyPods']): string {
   const stuck = p.stuck ?? 0;
-  const starting = p.total - p.ready - stuck;
-  return [stuck > 0 ? `, ${stuck} cannot run` : '', starting > 0 ? `, ${starting} starting (published by a later sync)` : ''].join('');
+  return stuck > 0 ? `, ${stuck} cannot run` : '';
 }
 
 export function formatStatusText(view: StatusView, opts: TextOptions): string {

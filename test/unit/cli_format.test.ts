@@ -245,3 +245,29 @@ test('status view: a rule with no pending action shows the state the planner obs
   assert.deepEqual(view.clusters[0]?.services[0]?.firewallRules, [{ name: FW, state: 'not touched: its marker names uid x' }]);
   assert.match(formatStatusText(view, PLAIN), new RegExp(`^ {2}${FW} +not touched: its marker names uid x$`, 'm'));
 });
+
+test('a failed read is shown as unknown, never guessed: IPs as published now, PUBLISHED ?, no "in sync", no "no Service"', () => {
+  const kept = explanation({
+    name: 'web',
+    ingress: ['34.1.0.1', '34.1.0.2'],
+    ingressKept: 'instance read failed: node IPs unknown',
+    daemonSet: 'nodelb-web-uidweb00',
+    proxyPods: { ready: 2, total: 3, stuck: 1 },
+    nodes: [{ node: 'node-a', externalIPs: [], published: false, unknown: true, why: 'instance read failed: node IPs unknown' }],
+  });
+  const failed = cluster({ outcome: 'failed', ok: false, converged: false, results: [], plan: { actions: [], services: [kept], notes: [], heldBack: true } });
+  const status = formatStatusText(statusView(report(failed)), PLAIN);
+  assert.match(status, /^default\/web {3}EXTERNAL-IP 34\.1\.0\.1,34\.1\.0\.2 \(as published now; instance read failed: node IPs unknown\)/m);
+  assert.match(status, /^ {2}node-a +\? +\? +instance read failed: node IPs unknown$/m);
+  assert.match(status, /^ {2}proxy pods: 2\/3 ready, 1 cannot run \(DaemonSet /m);
+  const sync = formatSyncText(report(failed), PLAIN);
+  assert.match(sync, /^ {2}no changes planned: some reads failed, so nothing is known to be in sync$/m);
+  assert.doesNotMatch(sync, /everything is in sync|<pending>/);
+  assert.equal(serviceRows(failed)[0]?.warnings, 'IPs as published now, kept: instance read failed: node IPs unknown');
+
+  const unread = cluster({ outcome: 'failed', ok: false, converged: false, results: [], plan: { actions: [], services: [], notes: [], heldBack: true, unknown: 'nothing planned: without services nodelb cannot tell what exists' } });
+  const text = formatStatusText(statusView(report(unread)), PLAIN);
+  assert.match(text, /nothing planned: without services nodelb cannot tell what exists/);
+  assert.doesNotMatch(text, /no Service of this load balancer class/);
+  assert.doesNotMatch(formatSyncText(report(unread), PLAIN), /no Service of this load balancer class|everything is in sync/);
+});
