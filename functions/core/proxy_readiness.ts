@@ -10,7 +10,7 @@ export const NODE_SETTLE_MS = 120_000;
 
 /** Tolerations the DaemonSet controller adds to every daemon pod (AddOrUpdateDaemonPodTolerations;
  *  network-unavailable only for hostNetwork pods, which proxies are not). */
-const DAEMON_TOLERATIONS: readonly V1Toleration[] = [
+export const DAEMON_TOLERATIONS: readonly V1Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
   { key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' },
@@ -95,7 +95,9 @@ export interface ProxyEvidence {
 }
 
 /** Why the status does not prove the pods (undefined: it does). `wanted` is how many of the
- *  listed nodes the DaemonSet wants; `young` how many of those joined within NODE_SETTLE_MS. */
+ *  listed nodes the DaemonSet wants; `young` how many of those joined within NODE_SETTLE_MS.
+ *  updatedNumberScheduled, numberAvailable and numberUnavailable are `omitempty` in the API: the
+ *  controller leaves them out when they are 0 (a DaemonSet that wants no node has none of them). */
 export function statusGap(ds: V1DaemonSet, wanted: number, young: number): string | undefined {
   const s = ds.status;
   if (!s) return 'no status yet';
@@ -105,9 +107,9 @@ export function statusGap(ds: V1DaemonSet, wanted: number, young: number): strin
   if (desired !== wanted) return `status wants ${desired} pods, the node list ${wanted}`;
   const counts: [string, number | undefined][] = [
     ['scheduled', s.currentNumberScheduled],
-    ['updated', s.updatedNumberScheduled],
+    ['updated', s.updatedNumberScheduled ?? 0],
     ['Ready', s.numberReady],
-    ['available', s.numberAvailable],
+    ['available', s.numberAvailable ?? 0],
   ];
   for (const [what, n] of counts) if (n !== desired) return `${n ?? 'unknown'} of ${desired} pods ${what}`;
   if ((s.numberMisscheduled ?? 0) !== 0) return `${s.numberMisscheduled} pods on nodes it should not run on`;
@@ -158,7 +160,7 @@ export function rolledOut(ds: V1DaemonSet): boolean {
   const s = ds.status;
   if (!s || (s.observedGeneration ?? 0) < (ds.metadata?.generation ?? 0)) return false;
   const desired = s.desiredNumberScheduled;
-  return s.updatedNumberScheduled === desired && s.numberReady === desired && (s.numberUnavailable ?? 0) === 0;
+  return (s.updatedNumberScheduled ?? 0) === desired && s.numberReady === desired && (s.numberUnavailable ?? 0) === 0;
 }
 
 /** What a plan knows of one DaemonSet's proxies: its listed pods, or its status's proof. */

@@ -34,6 +34,10 @@ const allReady = (n: number, generation = 1): V1DaemonSetStatus => ({
   observedGeneration: generation,
 });
 
+/** What kube-controller-manager 1.36 writes for a DaemonSet no node matches: the omitempty
+ *  counts (updated, available, unavailable) are absent, not 0 (test/real/daemonset_status.test.ts). */
+const NOTHING_WANTED: V1DaemonSetStatus = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0, observedGeneration: 1 };
+
 const node = (name: string, over: Partial<NodeView> = {}) => aNode({ name, creationTimestamp: OLD, ...over });
 
 test('placement: node selector, required affinity, taints against own and daemon tolerations', () => {
@@ -67,11 +71,12 @@ test('status gaps: each one makes the pods be listed', () => {
     ['controller wants fewer than the node list', aDaemonSet('ds', {}, allReady(2)), 3, 0, /wants 2 pods, the node list 3/],
     ['one not Ready', aDaemonSet('ds', {}, { ...allReady(3), numberReady: 2 }), 3, 0, /2 of 3 pods Ready/],
     ['rolling update', aDaemonSet('ds', {}, { ...allReady(3), updatedNumberScheduled: 1 }), 3, 0, /1 of 3 pods updated/],
-    ['no availability count', aDaemonSet('ds', {}, { ...allReady(3), numberAvailable: undefined }), 3, 0, /unknown of 3 pods available/],
+    ['availability omitted (the API omits a 0)', aDaemonSet('ds', {}, { ...allReady(3), numberAvailable: undefined }), 3, 0, /0 of 3 pods available/],
     ['misscheduled', aDaemonSet('ds', {}, { ...allReady(3), numberMisscheduled: 1 }), 3, 0, /on nodes it should not run on/],
     ['unavailable', aDaemonSet('ds', {}, { ...allReady(3), numberUnavailable: 1 }), 3, 0, /1 pods unavailable/],
     ['a young node', aDaemonSet('ds', {}, allReady(3)), 3, 1, /1 wanted node joined less than 120 s ago/],
     ['nothing wanted, nothing there', aDaemonSet('ds', {}, allReady(0)), 0, 0, undefined],
+    ['nothing wanted, as the real controller writes it', aDaemonSet('ds', {}, NOTHING_WANTED), 0, 0, undefined],
   ];
   for (const [why, ds, wanted, young, want] of rows) {
     const gap = statusGap(ds, wanted, young);
@@ -97,6 +102,7 @@ test('evidence: young or undated nodes are not taken on trust; DaemonSets sharin
 test('rolled out: what the settle round waits for', () => {
   assert.equal(rolledOut(aDaemonSet('ds', {}, allReady(4))), true);
   assert.equal(rolledOut(aDaemonSet('ds', {}, allReady(0))), true, 'a DaemonSet that wants no node has nothing to wait for');
+  assert.equal(rolledOut(aDaemonSet('ds', {}, NOTHING_WANTED)), true, 'nor when the zero counts are omitted, as the API does');
   assert.equal(rolledOut(aDaemonSet('ds')), false);
   assert.equal(rolledOut(aDaemonSet('ds', {}, { ...allReady(4), numberReady: 3, numberUnavailable: 1 })), false);
   assert.equal(rolledOut(aDaemonSet('ds', {}, allReady(4, 1), 2)), false);
