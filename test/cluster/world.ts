@@ -11,6 +11,8 @@ import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import { captureSink, createLogger, type LogEntry } from '../../functions/runtime/log.ts';
 import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
+import { systemClock, type Clock } from '../../functions/runtime/clock.ts';
+import { NODE_SETTLE_MS } from '../../functions/core/proxy_readiness.ts';
 import { KubeApiError, type KubeObject } from './kube_http.ts';
 import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
 
@@ -195,6 +197,11 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
   if (opts.bind !== false) world.applyManifests();
   return world;
 }
+
+/** A clock NODE_SETTLE_MS ahead, for syncs that must see the nodes as settled: the real API
+ *  server stamps a Node's creationTimestamp itself, so in a cluster started seconds ago every
+ *  node is young and every DaemonSet's pods are listed rather than proven by its status. */
+export const settledNodesClock: Clock = { ...systemClock, now: () => systemClock.now() + NODE_SETTLE_MS };
 
 /** What went wrong in a report, for assertion messages. */
 export function problems(r: ClusterReport): string {
