@@ -1,4 +1,5 @@
-// Starts bench/sim_server.ts in its own process and talks to it over JSON lines (does I/O).
+// Starts bench/sim_server.ts (a local GKE on the real control plane) in its own process and
+// talks to it over JSON lines (does I/O).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
