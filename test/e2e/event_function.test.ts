@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../functions/index.ts';
 import { loadEnvelope, loadLogEntry, retargetGce, retargetGke, type PubSubEnvelope } from '../fixtures/events.ts';
-import { cloudEventRequest, envelopeOf, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
+import { captured, cloudEventRequest, envelopeOf, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
 
 const IPS = ['198.51.100.21', '198.51.100.22', '198.51.100.23'];
 
@@ -99,7 +99,8 @@ test('nodelbEvent', async (t) => {
   await t.test('a failure a retry can fix fails the delivery (500), so Pub/Sub redelivers', async (st) => {
     gke.faults.add({ api: 'container', status: 503, times: Infinity });
     st.after(() => gke.faults.clear());
-    const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
+    const { value: res, output } = await captured(() => cloudEventRequest(server.agent, loadEnvelope('scheduler')));
+    assert.match(output, /sync failed, a retry may help/, 'the framework reports the failed delivery');
     assert.equal(res.status, 500);
     assert.match(res.text, /sync failed, a retry may help/);
   });
@@ -107,7 +108,8 @@ test('nodelbEvent', async (t) => {
   await t.test('a permanent failure is acknowledged: retrying cannot help', async (st) => {
     gke.faults.add({ api: 'container', status: 403, reason: 'forbidden', times: Infinity });
     st.after(() => gke.faults.clear());
-    const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
+    const { value: res, output } = await captured(() => cloudEventRequest(server.agent, loadEnvelope('scheduler')));
+    assert.match(output, /"severity":"ERROR".*"error_status":403/);
     assert.equal(res.status, 204);
   });
 
@@ -116,7 +118,8 @@ test('nodelbEvent', async (t) => {
     setFunctionEnv({ ...good, NODELB_CLUSTERS: 'not-a-cluster-name' });
     st.after(() => setFunctionEnv(good));
     gke.faults.resetCalls();
-    const res = await cloudEventRequest(server.agent, loadEnvelope('scheduler'));
+    const { value: res, output } = await captured(() => cloudEventRequest(server.agent, loadEnvelope('scheduler')));
+    assert.match(output, /"severity":"CRITICAL".*"event":"config\.invalid"/);
     assert.equal(res.status, 204);
     assert.equal(w.calls(), 0);
   });

@@ -78,6 +78,31 @@ export async function startFunctionWorld(nodeIPs: string[]): Promise<FunctionWor
   };
 }
 
+/** Runs `run` with the function's log lines (JSON on stdout) and stderr captured: the failures
+ *  the tests provoke are logged (ERROR and CRITICAL lines, the framework's error report), and a
+ *  passing run stays quiet; the test asserts on what was written instead. Anything else on
+ *  stdout (the test runner's own reports) passes through. */
+export async function captured<T>(run: () => Promise<T>): Promise<{ value: T; output: string }> {
+  let output = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const wrap = (original: typeof process.stdout.write, all: boolean) =>
+    function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      if (!all && !(typeof chunk === 'string' && chunk.startsWith('{"severity"'))) return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      output += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString();
+      (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+      return true;
+    } as typeof process.stdout.write;
+  process.stdout.write = wrap(out, false);
+  process.stderr.write = wrap(err, true);
+  try {
+    return { value: await run(), output };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
 /** The framework's server for a registered function, listening on 127.0.0.1 only. */
 export async function serve(functionName: string): Promise<{ agent: ReturnType<typeof request>; close(): Promise<void> }> {
   const server = getTestServer(functionName) as Server;

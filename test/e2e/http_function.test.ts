@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../../functions/index.ts';
 import type { RunReport } from '../../functions/runtime/report.ts';
-import { functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
+import { captured, functionEnv, serve, setFunctionEnv, startFunctionWorld } from './function_world.ts';
 
 test('nodelbHttp', async (t) => {
   const w = await startFunctionWorld(['203.0.113.10', '203.0.113.11', '203.0.113.12']);
@@ -84,7 +84,8 @@ test('nodelbHttp', async (t) => {
   await t.test('a failure a retry can fix answers 500, with the report', async (st) => {
     gke.faults.add({ api: 'container', status: 503, times: Infinity });
     st.after(() => gke.faults.clear());
-    const res = await server.agent.get('/');
+    const { value: res, output } = await captured(() => server.agent.get('/'));
+    assert.match(output, /"severity":"ERROR".*"event":"sync\.connect_failed"/);
     assert.equal(res.status, 500);
     const report = res.body as RunReport;
     assert.equal(report.ok, false);
@@ -95,7 +96,8 @@ test('nodelbHttp', async (t) => {
   await t.test('a permanent failure answers 200 with ok:false and the fix (callers must not retry)', async (st) => {
     gke.faults.add({ api: 'container', status: 403, reason: 'forbidden', message: 'Permission denied on cluster', times: Infinity });
     st.after(() => gke.faults.clear());
-    const res = await server.agent.get('/');
+    const { value: res, output } = await captured(() => server.agent.get('/'));
+    assert.match(output, /"severity":"ERROR".*Permission denied on cluster/);
     assert.equal(res.status, 200);
     const report = res.body as RunReport;
     assert.equal(report.ok, false);
@@ -108,7 +110,8 @@ test('nodelbHttp', async (t) => {
     setFunctionEnv({ ...good, NODELB_CLUSTERS: 'demo', NODELB_MAX_IPS: 'lots' });
     st.after(() => setFunctionEnv(good));
     gke.faults.resetCalls();
-    const res = await server.agent.get('/');
+    const { value: res, output } = await captured(() => server.agent.get('/'));
+    assert.match(output, /"severity":"CRITICAL".*"event":"config\.invalid"/);
     assert.equal(res.status, 500);
     const body = res.body as { error: string; problems: string[] };
     assert.equal(body.error, 'invalid configuration');
