@@ -3,7 +3,7 @@
 // I/O): seeds S Services × N nodes with the given latencies, prints one JSON line with
 // the endpoints, then answers JSON-line commands on stdin: churn (change the IP of a fraction of
 // the nodes), verify (every Service publishes exactly the current node IPs), calls (the server's
-// own request count since the last reset). Exits on stdin end, SIGTERM or SIGINT.
+// own request count since the last reset), settle (wait for the real controllers' rollout). Exits on stdin end, SIGTERM or SIGINT.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startRealWorld } from '../test/cluster/world.ts';
@@ -38,7 +38,7 @@ const world = await seed(sim, { nodes: Number(values.nodes), services: Number(va
 const ips = new Map(world.externalIPs);
 let nextIP = world.nodes.length;
 
-type Command = { op: 'churn'; fraction: number } | { op: 'verify' } | { op: 'calls'; reset?: boolean };
+type Command = { op: 'churn'; fraction: number } | { op: 'verify' } | { op: 'calls'; reset?: boolean } | { op: 'settle' };
 
 async function churn(fraction: number): Promise<{ changed: number }> {
   const every = Math.max(1, Math.round(1 / fraction));
@@ -89,6 +89,14 @@ function calls(reset: boolean): Record<string, { reads: number; writes: number; 
   return out;
 }
 
+/** Waits for the real DaemonSet controller and kubelets to finish what the last sync started
+ *  (every proxy pod Ready), so the next phase measures the world it is named after. */
+async function settle(): Promise<{ settledMs: number }> {
+  const t0 = performance.now();
+  await sim.settled({ timeoutMs: 600_000 });
+  return { settledMs: Math.round(performance.now() - t0) };
+}
+
 const reply = (x: unknown) => process.stdout.write(`${JSON.stringify(x)}\n`);
 
 reply({
@@ -115,6 +123,7 @@ lines.on('line', (line) => {
       if (cmd.op === 'churn') reply(await churn(cmd.fraction));
       else if (cmd.op === 'verify') reply(await verify());
       else if (cmd.op === 'calls') reply(calls(cmd.reset === true));
+      else if (cmd.op === 'settle') reply(await settle());
       else reply({ error: `unknown command ${line}` });
     } catch (e) {
       reply({ error: e instanceof Error ? e.message : String(e) });
