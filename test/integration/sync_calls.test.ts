@@ -65,6 +65,18 @@ test('the number of list calls does not grow with Services and nodes (pagination
   assert.deepEqual(lists[0], lists[1]);
 });
 
+test('nodes that joined seconds ago (creationTimestamp stamped by the real server) are not taken on the status\'s word', async () => {
+  w.resetCalls();
+  const r = await w.sync('gke'); // the real clock: every node here is younger than NODE_SETTLE_MS
+  assert.equal(r.converged, true, problems(r));
+  assert.deepEqual(w.writes(), { kube: 0, compute: 0, container: 0 });
+  const podLists = calls().filter((c) => c.path.endsWith('/pods'));
+  assert.equal(podLists.length, 1, 'the proxy pods are listed');
+  const selector = new URLSearchParams(podLists[0]?.query).get('labelSelector') ?? '';
+  const names = (await w.daemonSets()).map((d) => d.metadata.name);
+  assert.ok(names.length > 0 && names.every((n) => selector.includes(n)), `every DaemonSet's pods, none proven: ${selector}`);
+});
+
 for (const mode of ['gke', 'kubeconfig'] as const) {
   test(`calls of one sync, 10 new Services × 6 nodes, ${mode} mode: cold, then steady`, async (t) => {
     await grow(10, 0);
