@@ -1,4 +1,5 @@
-// Starts bench/sim_server.ts in its own process and talks to it over JSON lines (does I/O).
+// Starts bench/sim_server.ts (a local GKE on the real control plane) in its own process and
+// talks to it over JSON lines (does I/O).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,8 @@ export interface SimProcess {
   /** Requests the simulated servers saw since the last reset. */
   calls(reset: boolean): Promise<ServerCalls>;
   churn(fraction: number): Promise<{ changed: number }>;
+  /** Waits until every proxy pod the last sync asked for is Ready (the real controllers are asynchronous). */
+  settle(): Promise<{ settledMs: number }>;
   verify(): Promise<VerifyResult>;
   stop(): Promise<void>;
 }
@@ -84,6 +87,7 @@ export async function startSim(size: { services: number; nodes: number }, latenc
     endpoints,
     calls: (reset) => ask({ op: 'calls', reset }),
     churn: (fraction) => ask({ op: 'churn', fraction }),
+    settle: () => ask({ op: 'settle' }),
     verify: () => ask({ op: 'verify' }),
     stop: () =>
       new Promise<void>((resolve) => {

@@ -22,6 +22,8 @@ export interface LocalGkeOptions {
   token?: string;
   /** Nodes made at start (node-1 … node-N with external IPs 34.0.0.1 …). */
   nodes?: number;
+  /** Latency of the simulated Google APIs (the benchmark's; Kubernetes latency is a proxy delay). */
+  latency?: { computeMs?: number; containerMs?: number; operationMs?: number };
 }
 
 export interface AddNodeInput {
@@ -91,10 +93,11 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
   const admin = controlPlane.admin;
   const faults = new FaultPlan();
   const proxy = await startFaultProxy({ upstream: controlPlane.url, ca: controlPlane.caPem, cert: controlPlane.certPem, key: controlPlane.keyPem, faults });
-  const compute = await startComputeSim({ faults, project, zones, token });
+  const compute = await startComputeSim({ faults, project, zones, token, latencyMs: opts.latency?.computeMs, operationMs: opts.latency?.operationMs });
   const container = await startContainerSim({
     faults,
     token,
+    latencyMs: opts.latency?.containerMs,
     clusters: [{ project, location, name: cluster, id: LOCAL_CLUSTER_ID, endpoint: proxy.endpoint, caCertificate: controlPlane.caData }],
   });
   const kubelets = new FakeKubelets(admin);

@@ -11,6 +11,8 @@ import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import { captureSink, createLogger, type LogEntry } from '../../functions/runtime/log.ts';
 import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
+import { systemClock, type Clock } from '../../functions/runtime/clock.ts';
+import { NODE_SETTLE_MS } from '../../functions/core/proxy_readiness.ts';
 import { KubeApiError, type KubeObject } from './kube_http.ts';
 import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
 
@@ -54,6 +56,13 @@ export interface RealWorld {
   writes(): { kube: number; compute: number; container: number };
   resetCalls(): void;
   sync(mode: 'kubeconfig' | 'gke', more?: Partial<SyncOptions>, config?: Partial<Config>): Promise<ClusterReport>;
+  /** Waits until the real controllers and kubelets are done with what the test changed: every
+   *  proxy DaemonSet observed its generation and schedules one updated pod per node (Ready too,
+   *  unless `ready: false`), and the kubelets have handled every pod change. */
+  settled(opts?: { ready?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Nodes with a ready endpoint of the Service, from the real EndpointSlice controller. */
+  readyEndpointNodes(name: string, namespace?: string): Promise<string[]>;
+  deleteService(name: string, namespace?: string): Promise<void>;
   /** Polls until `check` answers a truthy value; fails naming `what`. */
   waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -150,6 +159,30 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
         ...more,
       });
     },
+    async settled(opts = {}) {
+      const ready = opts.ready ?? true;
+      await world.waitFor(
+        'the proxy DaemonSets to settle',
+        async () => {
+          await gke.kubelets.idle();
+          const nodes = (await admin.list('/api/v1/nodes')).items.length;
+          const sets = await world.daemonSets();
+          const lagging = sets.filter((d) => {
+            const s = d.status ?? {};
+            const desired = s.desiredNumberScheduled ?? 0;
+            return s.observedGeneration !== d.metadata.generation || desired !== nodes || s.updatedNumberScheduled !== desired || (ready && s.numberReady !== desired);
+          });
+          return lagging.length === 0;
+        },
+        opts.timeoutMs ?? 60_000,
+      );
+    },
+    async readyEndpointNodes(name, ns = 'default') {
+      const slices = (await admin.list(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${name}`)}`)).items;
+      const nodes = slices.flatMap((s) => ((s.endpoints ?? []) as { nodeName?: string; conditions?: { ready?: boolean } }[]).filter((e) => e.conditions?.ready).map((e) => e.nodeName ?? ''));
+      return [...new Set(nodes)].sort();
+    },
+    deleteService: (name, ns = 'default') => admin.delete(svcPath(ns, name)),
     async waitFor(what, check, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -163,6 +196,20 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
   };
   if (opts.bind !== false) world.applyManifests();
   return world;
+}
+
+/** A clock NODE_SETTLE_MS ahead, for syncs that must see the nodes as settled: the real API
+ *  server stamps a Node's creationTimestamp itself, so in a cluster started seconds ago every
+ *  node is young and every DaemonSet's pods are listed rather than proven by its status. */
+export const settledNodesClock: Clock = { ...systemClock, now: () => systemClock.now() + NODE_SETTLE_MS };
+
+/** What went wrong in a report, for assertion messages. */
+export function problems(r: ClusterReport): string {
+  return JSON.stringify(
+    { errors: r.errors, notApplied: r.results.filter((x) => x.outcome !== 'applied'), notes: r.plan.notes, prerequisites: r.prerequisites },
+    null,
+    1,
+  );
 }
 
 /** A Ready condition of a pod or node. */

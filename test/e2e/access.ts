@@ -1,4 +1,4 @@
-// Turns the simulated GKE's call log into what authorisation sees: Kubernetes RBAC requests
+// Turns the fault proxy's and the Google sims' call log into what authorisation sees: Kubernetes RBAC requests
 // (verb, group, resource, subresource, namespace, name) and GCP IAM permissions, and evaluates
 // manifests/rbac.yaml the way the RBAC authoriser does. Pure apart from reading the manifest.
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // The artifact Cloud Functions runs: `tsc -p tsconfig.build.json` output, loaded by the
 // functions-framework CLI from package.json#main, as the Node.js buildpack does. Proves the
 // rewritten import paths (static and the lazy `import('../runtime/sync.js')`) resolve in the
-// compiled build by running a real sync against the simulated GKE. Compiles into a temp dir.
+// compiled build by running a real sync against a local GKE on the real control plane. Compiles into a temp dir.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -35,13 +35,13 @@ test('functions-framework serves the compiled build; the lazy runtime import res
 
   const w = await startFunctionWorld(['203.0.113.41', '203.0.113.42']);
   t.after(() => w.close());
-  w.addService('web', [80]);
+  await w.addService('web', [80]);
 
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'), '--target=nodelbHttp', `--source=${dir}`, `--port=${port}`],
-    { cwd: dir, env: { PATH: process.env.PATH ?? '', ...functionEnv(w.sim) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir, env: { PATH: process.env.PATH ?? '', ...functionEnv(w.gke) }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -67,5 +67,5 @@ test('functions-framework serves the compiled build; the lazy runtime import res
   const report = (await res.json()) as RunReport;
   assert.equal(res.status, 200, `${output}\n${JSON.stringify(report)}`);
   assert.equal(report.converged, true);
-  assert.deepEqual(w.ingress('web'), ['203.0.113.41', '203.0.113.42']);
+  assert.deepEqual(await w.ingress('web'), ['203.0.113.41', '203.0.113.42']);
 });

@@ -1,25 +1,28 @@
-// Test support for the Functions Framework end-to-end tests (no test of its own): a simulated GKE
-// with GKE-named nodes, the function's environment pointing at it, the registered functions
-// served on 127.0.0.1 by the framework's own test server, and CloudEvents in binary mode the
-// way Eventarc delivers Pub/Sub messages. Does I/O (loopback only).
+// Test support for the Functions Framework end-to-end tests (no test of its own): a local GKE on
+// the real control plane with GKE-named nodes and nodelb's identity bound by manifests/, the
+// function's environment pointing at it, the registered functions served on 127.0.0.1 by the
+// framework's own test server, and CloudEvents in binary mode the way Eventarc delivers Pub/Sub
+// messages. Does I/O (loopback only).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import request from 'supertest';
-import { startSimulatedGke, type SimulatedGke } from '../sim/gke.ts';
+import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import type { LocalGke } from '../cluster/local_gke.ts';
 import { nodeNameFor } from '../sim/scenario.ts';
 import { pubsubEnvelope, type PubSubEnvelope } from '../fixtures/events.ts';
 
 export const CLASS = 'nodelb.dev/node-ip';
 
-/** What the deployed function gets (infra/), pointed at the simulator. */
-export function functionEnv(sim: SimulatedGke): Record<string, string> {
+/** What the deployed function gets (infra/), pointed at the local GKE. */
+export function functionEnv(gke: LocalGke): Record<string, string> {
   return {
-    NODELB_CLUSTERS: sim.clusterName,
-    NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint,
-    NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: sim.token,
-    NODELB_SETTLE_SECONDS: '2',
+    NODELB_CLUSTERS: gke.clusterName,
+    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
+    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
+    // The real controller and kubelets make new proxy pods Ready in a second or two.
+    NODELB_SETTLE_SECONDS: '30',
     // The framework prints the function's stdout into the test output; keep it to failures.
     NODELB_LOG_LEVEL: 'ERROR',
   };
@@ -32,57 +35,46 @@ export function setFunctionEnv(env: Record<string, string>): void {
 }
 
 export interface FunctionWorld {
-  sim: SimulatedGke;
+  world: RealWorld;
+  gke: LocalGke;
   nodes: string[]; // GKE-style names: gke-<cluster>-default-pool-<hash>-<suffix>
   zoneOf: Map<string, string>;
-  addService(name: string, ports?: number[], namespace?: string): void;
-  ingress(name: string, namespace?: string): string[];
-  /** Calls the sims recorded since the last resetCalls, as written by the apis. */
+  addService(name: string, ports?: number[], namespace?: string): Promise<void>;
+  ingress(name: string, namespace?: string): Promise<string[]>;
+  /** Writes nodelb made since the last resetCalls (the fault proxy and the sims count them). */
   writes(): number;
   calls(): number;
+  resetCalls(): void;
   close(): Promise<void>;
 }
 
 export async function startFunctionWorld(nodeIPs: string[]): Promise<FunctionWorld> {
-  const sim = await startSimulatedGke({ seed: 11 });
-  // Every real cluster has default/kubernetes; a Service list without it is what observe distrusts.
-  if (!sim.kube.get('services', 'default', 'kubernetes'))
-    sim.kube.addService({ namespace: 'default', name: 'kubernetes', spec: { type: 'ClusterIP', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }] } });
-  const zones = ['a', 'b', 'c'].map((z) => `${sim.location}-${z}`);
+  const world = await startRealWorld();
+  const { gke } = world;
+  const zones = ['a', 'b', 'c'].map((z) => `${gke.location}-${z}`);
   const nodes: string[] = [];
   const zoneOf = new Map<string, string>();
-  nodeIPs.forEach((ip, i) => {
+  for (const [i, ip] of nodeIPs.entries()) {
     const zone = zones[i % zones.length]!;
-    const name = nodeNameFor(sim.cluster, zone, i);
-    sim.addNode({ name, zone, externalIP: ip });
+    const name = nodeNameFor(gke.cluster, zone, i);
+    await gke.addNode({ name, zone, externalIP: ip });
     nodes.push(name);
     zoneOf.set(name, zone);
-  });
-  setFunctionEnv(functionEnv(sim));
+  }
+  setFunctionEnv(functionEnv(gke));
   return {
-    sim,
+    world,
+    gke,
     nodes,
     zoneOf,
-    addService(name, ports = [80], namespace = 'default') {
-      if (!sim.kube.get('namespaces', undefined, namespace)) sim.kube.addNamespace(namespace);
-      sim.kube.addService({
-        namespace,
-        name,
-        spec: {
-          type: 'LoadBalancer',
-          loadBalancerClass: CLASS,
-          selector: { app: name },
-          ports: ports.map((port) => ({ name: `p${port}`, port, protocol: 'TCP', targetPort: port })),
-        },
-      });
+    async addService(name, ports = [80], namespace = 'default') {
+      await world.addService(name, { namespace, ports: ports.map((port) => ({ port })) });
     },
-    ingress(name, namespace = 'default') {
-      const svc = sim.kube.get<{ metadata: object; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>('services', namespace, name);
-      return (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').sort();
-    },
-    writes: () => sim.faults.counts().writes,
-    calls: () => sim.faults.calls.length,
-    close: () => sim.close(),
+    ingress: (name, namespace = 'default') => world.ingress(name, namespace),
+    writes: () => gke.faults.counts().writes,
+    calls: () => gke.faults.calls.length,
+    resetCalls: () => gke.faults.resetCalls(),
+    close: () => world.close(),
   };
 }
 

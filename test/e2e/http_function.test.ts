@@ -1,4 +1,4 @@
-// nodelbHttp through the real Functions Framework against the simulated GKE: a sync answers the
+// nodelbHttp through the real Functions Framework against a local GKE on the real control plane: a sync answers the
 // JSON report with the right status, a repeat writes nothing, dry run and ?cluster= work, bad
 // requests and a bad configuration are refused, and failures map to 500 (retry helps) or 200
 // with ok:false (a person must act).
@@ -15,8 +15,8 @@ test('nodelbHttp', async (t) => {
     await server.close();
     await w.close();
   });
-  const { sim } = w;
-  w.addService('web', [80, 443]);
+  const { gke } = w;
+  await w.addService('web', [80, 443]);
 
   await t.test('GET runs a sync: 200, converged report, the Service gets the node IPs', async () => {
     const res = await server.agent.get('/').expect('Content-Type', /json/);
@@ -25,8 +25,8 @@ test('nodelbHttp', async (t) => {
     assert.equal(report.converged, true);
     assert.equal(report.trigger, 'http');
     assert.equal(report.clusters.length, 1);
-    assert.equal(report.clusters[0]?.cluster, sim.clusterName);
-    assert.deepEqual(w.ingress('web'), ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
+    assert.equal(report.clusters[0]?.cluster, gke.clusterName);
+    assert.deepEqual(await w.ingress('web'), ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
     // The operator's view rides along: per Service the nodes and why, proxies, firewall, warnings.
     const web = report.clusters[0]?.plan.services.find((s) => s.service.name === 'web');
     assert.deepEqual(web?.ingress, ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
@@ -39,7 +39,7 @@ test('nodelbHttp', async (t) => {
   });
 
   await t.test('the same request again changes nothing (zero writes in the call log)', async () => {
-    sim.faults.resetCalls();
+    gke.faults.resetCalls();
     const res = await server.agent.post('/');
     assert.equal(res.status, 200);
     assert.equal((res.body as RunReport).converged, true);
@@ -48,8 +48,8 @@ test('nodelbHttp', async (t) => {
   });
 
   await t.test('?dryRun=true plans without writing; ?dry_run too', async () => {
-    w.addService('api', [8080]);
-    sim.faults.resetCalls();
+    await w.addService('api', [8080]);
+    gke.faults.resetCalls();
     const res = await server.agent.get('/?dryRun=true');
     const report = res.body as RunReport;
     assert.equal(res.status, 200);
@@ -59,14 +59,14 @@ test('nodelbHttp', async (t) => {
     const snake = await server.agent.get('/?dry_run=1');
     assert.equal((snake.body as RunReport).clusters[0]?.dryRun, true);
     assert.equal(w.writes(), 0);
-    assert.deepEqual(w.ingress('api'), []);
+    assert.deepEqual(await w.ingress('api'), []);
   });
 
   await t.test('?cluster= picks a configured cluster; another is refused with 400', async () => {
-    const res = await server.agent.get(`/?cluster=${encodeURIComponent(sim.clusterName)}`);
+    const res = await server.agent.get(`/?cluster=${encodeURIComponent(gke.clusterName)}`);
     assert.equal(res.status, 200);
-    assert.deepEqual(w.ingress('api'), ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
-    sim.faults.resetCalls();
+    assert.deepEqual(await w.ingress('api'), ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
+    gke.faults.resetCalls();
     const bad = await server.agent.get('/?cluster=projects/other-proj/locations/us-east1/clusters/x');
     assert.equal(bad.status, 400);
     assert.match((bad.body as { problems: string[] }).problems[0] ?? '', /not one of the configured clusters/);
@@ -82,8 +82,8 @@ test('nodelbHttp', async (t) => {
   });
 
   await t.test('a failure a retry can fix answers 500, with the report', async (st) => {
-    sim.faults.add({ api: 'container', status: 503, times: Infinity });
-    st.after(() => sim.faults.clear());
+    gke.faults.add({ api: 'container', status: 503, times: Infinity });
+    st.after(() => gke.faults.clear());
     const output = captureOutput(st);
     const res = await server.agent.get('/');
     assert.equal(res.status, 500);
@@ -95,8 +95,8 @@ test('nodelbHttp', async (t) => {
   });
 
   await t.test('a permanent failure answers 200 with ok:false and the fix (callers must not retry)', async (st) => {
-    sim.faults.add({ api: 'container', status: 403, reason: 'forbidden', message: 'Permission denied on cluster', times: Infinity });
-    st.after(() => sim.faults.clear());
+    gke.faults.add({ api: 'container', status: 403, reason: 'forbidden', message: 'Permission denied on cluster', times: Infinity });
+    st.after(() => gke.faults.clear());
     const output = captureOutput(st);
     const res = await server.agent.get('/');
     assert.equal(res.status, 200);
@@ -108,10 +108,10 @@ test('nodelbHttp', async (t) => {
   });
 
   await t.test('a configuration error is refused: 200 (a retry cannot fix it) with ok:false listing every problem, and recovers when fixed', async (st) => {
-    const good = functionEnv(sim);
+    const good = functionEnv(gke);
     setFunctionEnv({ ...good, NODELB_CLUSTERS: 'demo', NODELB_MAX_IPS: 'lots' });
     st.after(() => setFunctionEnv(good));
-    sim.faults.resetCalls();
+    gke.faults.resetCalls();
     const output = captureOutput(st);
     const res = await server.agent.get('/');
     assert.equal(res.status, 200);

@@ -1,7 +1,8 @@
 // Least privilege, checked against what the code really calls: a full life (cold sync, steady
-// sync, a proxy pod not Ready, a change with write conflicts, a deletion, a GCE event) through the Functions Framework
-// against the simulated GKE; every Kubernetes request in the call log must be allowed by
-// manifests/rbac.yaml and every rule there must be used; every Compute/Container request maps to
+// sync, a proxy pod not Ready, a change with write conflicts, a deletion, a GCE event) through the
+// Functions Framework against the real API server with only manifests/' rights; every Kubernetes
+// request in the proxy's call log must be allowed by the real authorizer and by our reading of
+// manifests/rbac.yaml, and every rule there must be used; every Compute/Container request maps to
 // IAM permissions that must equal the custom role in infra/ (plus clusters.connect, which the DNS
 // endpoint checks at Google's front end, outside any call we make).
 import { test } from 'node:test';
@@ -28,13 +29,13 @@ test('the calls of a full sync life are exactly what RBAC and the IAM role grant
     await events.close();
     await w.close();
   });
-  const { sim } = w;
+  const { gke, world } = w;
   const log: CallRecord[] = [];
   const step = async (what: string, run: () => Promise<void>) => {
-    sim.faults.resetCalls();
+    gke.faults.resetCalls();
     await run();
-    log.push(...sim.faults.calls);
-    assert.ok(sim.faults.calls.length > 0, `${what} made calls`);
+    log.push(...gke.faults.calls);
+    assert.ok(gke.faults.calls.length > 0, `${what} made calls`);
   };
   const sync = async (what: string) => {
     const res = await http.agent.get('/');
@@ -44,40 +45,42 @@ test('the calls of a full sync life are exactly what RBAC and the IAM role grant
   };
 
   // Cold: one Service per traffic policy, in two namespaces (Local makes the sync read EndpointSlices).
-  w.addService('web', [80]);
-  w.addService('local', [9000], 'shop');
-  sim.kube.updateService('shop', 'local', (s) => {
-    s.spec = { ...s.spec, externalTrafficPolicy: 'Local' };
-  });
+  await w.addService('web', [80]);
+  await world.addService('local', { namespace: 'shop', ports: [{ port: 9000 }], policy: 'Local' });
   await step('cold sync', () => sync('cold sync'));
   await step('steady sync', () => sync('steady sync'));
   // A proxy pod that is not Ready: its DaemonSet's status proves nothing, so its pods are listed.
   await step('proxy pod not Ready', async () => {
-    const ds = sim.kube.list('daemonsets', 'nodelb-system')[0]?.metadata.name ?? '';
-    sim.kube.setPodReady('nodelb-system', ds, w.nodes[1]!, false);
+    const ds = (await world.daemonSets())[0]?.metadata.name ?? '';
+    await gke.kubelets.holdPods(w.nodes[1]!, ds, 'not-ready');
+    await world.waitFor('the real controller to count the pod not Ready', async () => {
+      const d = (await world.daemonSets()).find((x) => x.metadata.name === ds);
+      return d?.status?.numberReady === d?.status?.desiredNumberScheduled - 1;
+    });
     await sync('proxy pod not Ready');
-    sim.kube.setPodReady('nodelb-system', ds, w.nodes[1]!, undefined);
+    await gke.kubelets.holdPods(w.nodes[1]!, ds, undefined);
   });
   // A change, with the write conflicts concurrent runs cause (the code re-reads by name).
   await step('change with conflicts', async () => {
-    sim.kube.updateService('default', 'web', (s) => {
-      s.spec = { ...s.spec, ports: [...(s.spec?.ports ?? []), { name: 'p81', port: 81, protocol: 'TCP', targetPort: 81 }] };
-    });
-    sim.faults.add({ api: 'kube', method: 'PUT', path: /\/daemonsets\//, status: 409, reason: 'Conflict', times: 1 });
-    sim.faults.add({ api: 'kube', method: 'PUT', path: /\/services\/[^/]+\/status$/, status: 409, reason: 'Conflict', times: 1 });
+    const svc = await world.service('web');
+    assert.ok(svc);
+    svc.spec.ports = [...svc.spec.ports, { name: 'p81', port: 81, protocol: 'TCP', targetPort: 81 }];
+    await gke.admin.put('/api/v1/namespaces/default/services/web', svc);
+    gke.faults.add({ api: 'kube', method: 'PUT', path: /\/daemonsets\//, status: 409, reason: 'Conflict', times: 1 });
+    gke.faults.add({ api: 'kube', method: 'PUT', path: /\/services\/[^/]+\/status$/, status: 409, reason: 'Conflict', times: 1 });
     try {
       await sync('change');
     } finally {
-      sim.faults.clear();
+      gke.faults.clear();
     }
   });
   await step('deletion', async () => {
-    sim.kube.deleteService('default', 'web');
+    await world.deleteService('web');
     await sync('deletion');
   });
   await step('GCE event', async () => {
     const node = w.nodes[0]!;
-    const entry = retargetGce(loadLogEntry('gce-preempted'), { project: sim.project, zone: w.zoneOf.get(node)!, instance: node });
+    const entry = retargetGce(loadLogEntry('gce-preempted'), { project: gke.project, zone: w.zoneOf.get(node)!, instance: node });
     const res = await cloudEventRequest(events.agent, envelopeOf(entry));
     assert.equal(res.status, 204, res.text);
   });
@@ -88,6 +91,10 @@ test('the calls of a full sync life are exactly what RBAC and the IAM role grant
     const a = kubeAccess(c.method, c.path, c.query);
     accesses.set(`${accessKey(a)}${a.name ? ` ${a.name}` : ''}`, a);
   }
+
+  await t.test('the real authorizer refused nothing', () => {
+    assert.deepEqual(kubeCalls.filter((c) => c.status === 403).map((c) => `${c.method} ${c.path}`), []);
+  });
 
   await t.test('every Kubernetes request is allowed by manifests/rbac.yaml', () => {
     const grants = grantsFor(RBAC, USER);

@@ -1,5 +1,6 @@
-// The `nodelb` command run as a child process against the simulated GKE in this process: the
-// kubeconfig and GKE (--cluster) paths, dry run, JSON output, a failing API, status, usage errors.
+// The `nodelb` command run as a child process against a local GKE on the real control plane (its
+// Compute and Container sims answer from this process): the kubeconfig and GKE (--cluster)
+// paths, dry run, JSON output, a failing API, status, usage errors.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -9,26 +10,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../../functions/runtime/report.ts';
 import type { StatusView } from '../../functions/cli/format_status.ts';
-import { startSimulatedGke, type SimulatedGke } from '../sim/gke.ts';
-import type { WireService } from '../sim/kube/types.ts';
+import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import type { LocalGke } from '../cluster/local_gke.ts';
 
 const CLI = fileURLToPath(new URL('../../functions/cli/main.ts', import.meta.url));
-const CLASS = 'nodelb.dev/node-ip';
-
 interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-let sim: SimulatedGke;
+let w: RealWorld;
+let sim: LocalGke;
 let dir: string;
 let kubeconfig: string;
 
 /** Runs the CLI with a clean environment (nothing NODELB_* leaks in from the test runner).
- *  Asynchronous on purpose: the simulator answers from this process's event loop. */
+ *  Asynchronous on purpose: the Google sims answer from this process's event loop. */
 function nodelb(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = { PATH: process.env.PATH ?? '', HOME: dir, NODELB_SETTLE_SECONDS: '5' };
+  const base = { PATH: process.env.PATH ?? '', HOME: dir, NODELB_SETTLE_SECONDS: '30' };
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
@@ -42,29 +42,29 @@ function nodelb(args: string[], env: Record<string, string> = {}): Promise<Run> 
 const computeEnv = () => ({ NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint, GOOGLE_OAUTH_ACCESS_TOKEN: sim.token });
 const gkeEnv = () => ({ ...computeEnv(), NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint });
 
-const ips = (ns: string, name: string) =>
-  (sim.kube.get<WireService>('services', ns, name)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).sort();
+const ips = (ns: string, name: string) => w.ingress(name, ns);
 
-function addService(name: string, ports: { name?: string; port: number; protocol: string }[]): void {
-  sim.kube.addService({ name, spec: { type: 'LoadBalancer', loadBalancerClass: CLASS, selector: { app: name }, ports } });
+async function addService(name: string, ports: { name?: string; port: number; protocol: 'TCP' | 'UDP' }[]): Promise<void> {
+  await w.addService(name, { ports });
 }
 
 const failure = (r: Run) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 
-describe('nodelb CLI against the simulated GKE', () => {
+describe('nodelb CLI against a local GKE on the real control plane', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nodelb-cli-'));
-    sim = await startSimulatedGke({ seed: 3 });
-    sim.addNode({ name: 'node-a', zone: 'us-central1-a', externalIP: '203.0.113.1' });
-    sim.addNode({ name: 'node-b', zone: 'us-central1-b', externalIP: '203.0.113.2' });
-    sim.addNode({ name: 'node-c', zone: 'us-central1-b', externalIP: '203.0.113.3', spot: true });
-    addService('web', [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'https', port: 443, protocol: 'TCP' }]);
-    addService('bastion', [{ port: 22, protocol: 'TCP' }]);
-    kubeconfig = sim.writeKubeconfig(dir);
+    w = await startRealWorld();
+    sim = w.gke;
+    await sim.addNode({ name: 'node-a', zone: 'us-central1-a', externalIP: '203.0.113.1' });
+    await sim.addNode({ name: 'node-b', zone: 'us-central1-b', externalIP: '203.0.113.2' });
+    await sim.addNode({ name: 'node-c', zone: 'us-central1-b', externalIP: '203.0.113.3', spot: true });
+    await addService('web', [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'https', port: 443, protocol: 'TCP' }]);
+    await addService('bastion', [{ name: 'ssh', port: 22, protocol: 'TCP' }]);
+    kubeconfig = w.kubeconfigPath;
   });
 
   after(async () => {
-    await sim.close();
+    await w?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -77,7 +77,7 @@ describe('nodelb CLI against the simulated GKE', () => {
     assert.match(r.stdout, /^ {2}\+ createDaemonSet daemonset nodelb-system\/nodelb-web-\w+$/m);
     assert.match(r.stdout, /^ {2}\+ createFirewall firewall demo-project\/nodelb-\S+$/m);
     assert.match(r.stdout, /dry run: nothing written/);
-    assert.deepEqual(ips('default', 'web'), []);
+    assert.deepEqual(await ips('default', 'web'), []);
     assert.equal(r.stderr, '', 'no log line at WARNING or above');
     const detailed = await nodelb(['sync', '--kubeconfig', kubeconfig, '--dry-run', '--detailed-exitcode'], computeEnv());
     assert.equal(detailed.code, 3, `--detailed-exitcode: done with changes pending\n${failure(detailed)}`);
@@ -86,8 +86,8 @@ describe('nodelb CLI against the simulated GKE', () => {
   it('sync --kubeconfig converges, writes the status and shows it like kubectl get svc', async () => {
     const r = await nodelb(['sync', '--kubeconfig', kubeconfig], computeEnv());
     assert.equal(r.code, 0, failure(r));
-    assert.deepEqual(ips('default', 'web'), ['203.0.113.1', '203.0.113.2', '203.0.113.3']);
-    assert.deepEqual(ips('default', 'bastion'), []);
+    assert.deepEqual(await ips('default', 'web'), ['203.0.113.1', '203.0.113.2', '203.0.113.3']);
+    assert.deepEqual(await ips('default', 'bastion'), []);
     assert.match(r.stdout, /^ {2}NAMESPACE +NAME +EXTERNAL-IP +PORT\(S\) +WARNINGS$/m);
     // At 100 columns the IP and port lists wrap after a comma; rejoined, the row reads as kubectl's.
     const row = r.stdout.split('\n').findIndex((l) => /^ {2}default +web +/.test(l));
@@ -99,7 +99,7 @@ describe('nodelb CLI against the simulated GKE', () => {
   });
 
   it('sync --cluster goes through getCluster; --output json prints only the report', async () => {
-    sim.setExternalIP('node-c', '198.51.100.9');
+    await sim.setExternalIP('node-c', '198.51.100.9');
     sim.faults.resetCalls();
     const r = await nodelb(['sync', '--cluster', sim.clusterName, '--output', 'json'], gkeEnv());
     assert.equal(r.code, 0, failure(r));
@@ -107,8 +107,8 @@ describe('nodelb CLI against the simulated GKE', () => {
     assert.equal(report.converged, true);
     assert.equal(report.clusters[0]?.cluster, sim.clusterName);
     assert.ok(sim.faults.calls.some((c) => c.api === 'container' && c.method === 'GET' && c.path.endsWith('/clusters/demo')), 'getCluster was called');
-    assert.ok(sim.kubeSim.bearers.includes(sim.token), 'the Kubernetes API saw the Google token');
-    assert.deepEqual(ips('default', 'web'), ['198.51.100.9', '203.0.113.1', '203.0.113.2']);
+    assert.ok(sim.proxy.bearers.includes(sim.token), 'the Kubernetes API saw the Google token');
+    assert.deepEqual(await ips('default', 'web'), ['198.51.100.9', '203.0.113.1', '203.0.113.2']);
     const status = report.clusters[0]?.results.find((x) => x.kind === 'writeStatus' && x.target === 'service default/web');
     assert.equal(status?.outcome, 'applied');
   });
@@ -122,7 +122,7 @@ describe('nodelb CLI against the simulated GKE', () => {
   });
 
   it('status shows each node and why it is in or out, the proxies and the firewall rule', async () => {
-    sim.kube.updateNode('node-b', { unschedulable: true });
+    w.kubectl(['cordon', 'node-b']);
     sim.faults.resetCalls();
     const r = await nodelb(['status', '--cluster', sim.clusterName], gkeEnv());
     assert.equal(sim.faults.counts().writes, 0, 'status never writes');
@@ -142,11 +142,11 @@ describe('nodelb CLI against the simulated GKE', () => {
     const services = view.clusters[0]?.services ?? [];
     assert.deepEqual(services.map((s) => s.name), ['web']);
     assert.equal(services[0]?.nodes.find((n) => n.node === 'node-b')?.published, false);
-    sim.kube.updateNode('node-b', { unschedulable: false });
+    w.kubectl(['uncordon', 'node-b']);
   });
 
   it('a permission the API refuses makes the sync exit 2 (a person must act) and says what failed and how to fix it', async () => {
-    addService('dns', [{ port: 53, protocol: 'UDP' }]);
+    await addService('dns', [{ name: 'dns', port: 53, protocol: 'UDP' }]);
     sim.faults.add({ api: 'compute', method: 'POST', path: '/global/firewalls', status: 403, reason: 'forbidden', message: "Required 'compute.firewalls.create' permission", times: Infinity });
     try {
       const r = await nodelb(['sync', '--cluster', sim.clusterName], gkeEnv());

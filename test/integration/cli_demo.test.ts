@@ -10,10 +10,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 test('npm run demo exits 0 and shows the IP change followed', async () => {
   const scripts = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  assert.equal(scripts.demo, 'node test/sim/demo.ts', 'this test runs what npm run demo runs');
+  assert.equal(scripts.demo, 'node test/cluster/demo.ts', 'this test runs what npm run demo runs');
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT };
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['test/sim/demo.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 }, (err, out, errOut) =>
+    execFile(process.execPath, ['test/cluster/demo.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 }, (err, out, errOut) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout: out, stderr: errOut }),
     );
   });

@@ -1,10 +1,10 @@
 // The logs-based metrics, the alert's documented queries and the Logs Explorer queries of
-// infra/logs-queries.md, run over the lines real syncs write against the simulated GKE (a
+// infra/logs-queries.md, run over the lines real syncs write against the real control plane (a
 // converging sync, a refused firewall write, a failed read, a crash) as Cloud Run would store them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startWorld, type World } from './sync_world.ts';
+import { startRealWorld, type RealWorld } from '../cluster/world.ts';
 import { cloudRunEntry, extract, matches, parseQuery, type CloudLogEntry } from './log_query.ts';
 import { loadMonitoringTf, type LogMetricJson, type MonitoringTf } from '../unit/monitoring_tf.ts';
 import { captureSink, createLogger, type LogEntry, type LogSink } from '../../functions/runtime/log.ts';
@@ -14,7 +14,7 @@ import type { ClusterReport } from '../../functions/runtime/report.ts';
 const NOTES = new URL('../../infra/logs-queries.md', import.meta.url);
 const EXAMPLE_CLUSTER = 'projects/my-project/locations/us-central1/clusters/prod';
 
-let w: World;
+let w: RealWorld;
 let tf: MonitoringTf;
 const lines: LogEntry[] = [];
 const reports: ClusterReport[] = [];
@@ -22,22 +22,22 @@ let entries: CloudLogEntry[];
 
 before(async () => {
   tf = await loadMonitoringTf({ project_id: 'my-project' });
-  w = await startWorld();
-  w.sim.addNode({ name: 'node-0', externalIP: '34.0.0.1' });
-  w.addService('web', [80]);
-  w.addService('web2', [81]);
+  w = await startRealWorld();
+  await w.gke.addNode({ name: 'node-0', externalIP: '34.0.0.1' });
+  await w.addService('web', { ports: [{ port: 80 }] });
+  await w.addService('web2', { ports: [{ port: 81 }] });
   const run = async () => {
     reports.push(await w.sync('gke'));
     lines.push(...w.log);
   };
   await run(); // converges: DaemonSets, firewall rules, status, Events
-  w.addService('web3', [82]);
-  w.sim.faults.add({ api: 'compute', method: 'POST', path: '/global/firewalls', status: 403, reason: 'forbidden', message: "Required 'compute.firewalls.create' permission", times: Infinity });
+  await w.addService('web3', { ports: [{ port: 82 }] });
+  w.gke.faults.add({ api: 'compute', method: 'POST', path: '/global/firewalls', status: 403, reason: 'forbidden', message: "Required 'compute.firewalls.create' permission", times: Infinity });
   await run(); // a refused firewall write: action.failed, prerequisite.missing
-  w.sim.faults.clear();
-  w.sim.faults.add({ api: 'compute', path: '/aggregated/instances', status: 500, times: Infinity });
+  w.gke.faults.clear();
+  w.gke.faults.add({ api: 'compute', path: '/aggregated/instances', status: 500, times: Infinity });
   await run(); // a failed read: read.failed, deletions held back
-  w.sim.faults.clear();
+  w.gke.faults.clear();
   // A bug that escapes syncCluster: the first line it writes throws.
   const cap = captureSink();
   let broken = false;
@@ -48,7 +48,7 @@ before(async () => {
     }
     cap.sink(e);
   };
-  await syncAll([{ kind: 'gke', name: w.sim.clusterName }], w.config, { logger: createLogger({ sink }), trigger: 'test', settlePollMs: 20 });
+  await syncAll([{ kind: 'gke', name: w.gke.clusterName }], w.config, { logger: createLogger({ sink }), trigger: 'test', settlePollMs: 250 });
   lines.push(...cap.entries);
   entries = lines.map((l) => cloudRunEntry(l, 'nodelb'));
 });
@@ -108,7 +108,7 @@ test('the label extractors find the cluster, ok and the action kind in every cou
   for (const [name, metric] of Object.entries(tf.metrics)) {
     assert.deepEqual(Object.keys(metric.labelExtractors).sort(), metric.metricDescriptor.labels.map((l) => l.key).sort(), `${name}: one extractor per label`);
     for (const e of entries.filter((x) => matches(metric.filter, x))) {
-      assert.equal(labelValue(metric, 'cluster', e), w.sim.clusterName, `${name}: cluster of ${e.jsonPayload.event}`);
+      assert.equal(labelValue(metric, 'cluster', e), w.gke.clusterName, `${name}: cluster of ${e.jsonPayload.event}`);
       if ('ok' in metric.labelExtractors) {
         const ok = labelValue(metric, 'ok', e);
         assert.equal(ok, e.jsonPayload.event === 'sync.finished' ? e.jsonPayload.ok : false, `${name}: ok of ${e.jsonPayload.event}`);
@@ -148,7 +148,7 @@ test('the alert counts the not-ok syncs of each cluster, crashes included', () =
 
 test('the queries in the alert documentation find the failing syncs’ lines, and only those', () => {
   const doc = (tf.policy.documentation as { content: string }).content;
-  const queries = [...doc.matchAll(/`([^`]*jsonPayload\.event[^`]*)`/g)].map((m) => m[1]!.replaceAll('${metric.label.cluster}', w.sim.clusterName));
+  const queries = [...doc.matchAll(/`([^`]*jsonPayload\.event[^`]*)`/g)].map((m) => m[1]!.replaceAll('${metric.label.cluster}', w.gke.clusterName));
   assert.equal(queries.length, 3);
   for (const q of queries) {
     const event = /jsonPayload\.event="([^"]+)"/.exec(q)![1]!;
@@ -168,7 +168,7 @@ test('every query in infra/logs-queries.md parses, and each one on nodelb’s lo
   assert.ok(blocks.length >= 6, `${blocks.length} queries`);
   for (const b of blocks) parseQuery(b.query);
   for (const b of blocks.filter((x) => x.lang === 'logging')) {
-    const q = b.query.replaceAll(EXAMPLE_CLUSTER, w.sim.clusterName);
+    const q = b.query.replaceAll(EXAMPLE_CLUSTER, w.gke.clusterName);
     const hit = entries.filter((e) => matches(q, e));
     assert.ok(hit.length > 0, `no line matches:\n${q}`);
     assert.ok(hit.length < entries.length, `every line matches:\n${q}`);

@@ -1,6 +1,7 @@
-// A node-pool upgrade on the simulated GKE, synced by the `nodelb` CLI as a child process after
-// every step: each old node in turn is cordoned, drained (the Local Service's endpoints move),
-// then deleted with its instance and replaced by a new node with a new name and external IP.
+// A node-pool upgrade on a local GKE on the real control plane, synced by the `nodelb` CLI as a
+// child process after every step: each old node in turn is cordoned, drained (the Local
+// Service's backend pod moves, the real EndpointSlice controller follows), then deleted with its
+// instance and replaced by a new node with a new name and external IP.
 // After every sync no published IP belongs to a cordoned or deleted node, and the capped
 // Service changes its IPs at most once per published node replaced. Counts are printed with
 // the prefix "nodepool-upgrade:".
@@ -13,36 +14,29 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../../functions/runtime/report.ts';
 import { sortIPs } from '../../functions/core/ip.ts';
-import { startSimulatedGke, type SimulatedGke } from '../sim/gke.ts';
-import type { WireNode, WireService } from '../sim/kube/types.ts';
+import { startRealWorld, type RealWorld } from '../cluster/world.ts';
 
 const CLI = fileURLToPath(new URL('../../functions/cli/main.ts', import.meta.url));
-const CLASS = 'nodelb.dev/node-ip';
-const OLD = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `gke-demo-pool-old-${i}`, ip: `203.0.113.${i}`, createdAt: `2024-12-0${i}T00:00:00Z` }));
-const NEW = OLD.map((_, i) => ({ name: `gke-demo-pool-new-${i + 1}`, ip: `198.51.100.${i + 1}`, createdAt: `2025-02-0${i + 1}T00:00:00Z` }));
+// Made in this order, so the API server's creationTimestamps (then the names) rank them by age.
+const OLD = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `gke-demo-pool-old-${i}`, ip: `203.0.113.${i}` }));
+const NEW = OLD.map((_, i) => ({ name: `gke-demo-pool-new-${i + 1}`, ip: `198.51.100.${i + 1}` }));
 const SERVICES = ['capped', 'everywhere', 'local'] as const;
 type ServiceName = (typeof SERVICES)[number];
 
-let sim: SimulatedGke;
+let w: RealWorld;
 let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nodelb-upgrade-'));
-  sim = await startSimulatedGke({ seed: 7 });
-  for (const n of OLD) sim.addNode({ name: n.name, zone: 'us-central1-a', externalIP: n.ip, createdAt: n.createdAt });
-  const lb = (name: string, port: number, extra: Partial<NonNullable<WireService['spec']>> = {}, annotations?: Record<string, string>) =>
-    sim.kube.addService({
-      name,
-      ...(annotations ? { annotations } : {}),
-      spec: { type: 'LoadBalancer', loadBalancerClass: CLASS, selector: { app: name }, ports: [{ port, protocol: 'TCP' }], ...extra },
-    });
-  lb('capped', 80, {}, { 'nodelb.dev/max-ips': '2' });
-  lb('everywhere', 443);
-  lb('local', 8443, { externalTrafficPolicy: 'Local' });
+  w = await startRealWorld();
+  for (const n of OLD) await w.gke.addNode({ name: n.name, zone: 'us-central1-a', externalIP: n.ip });
+  await w.addService('capped', { ports: [{ port: 80 }], annotations: { 'nodelb.dev/max-ips': '2' } });
+  await w.addService('everywhere', { ports: [{ port: 443 }] });
+  await w.addService('local', { ports: [{ port: 8443 }], policy: 'Local' });
 });
 
 after(async () => {
-  await sim.close();
+  await w?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,26 +44,27 @@ function nodelbSync(): Promise<{ code: number | null; stdout: string; stderr: st
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: dir,
-    NODELB_SETTLE_SECONDS: '5',
-    NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
-    NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: sim.token,
+    NODELB_SETTLE_SECONDS: '30',
+    NODELB_COMPUTE_ENDPOINT: w.gke.computeEndpoint,
+    NODELB_CONTAINER_ENDPOINT: w.gke.containerEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: w.gke.token,
   };
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'sync', '--cluster', sim.clusterName, '--output', 'json'], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, 'sync', '--cluster', w.gke.clusterName, '--output', 'json'], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
 }
 
-const published = (name: ServiceName): string[] =>
-  (sim.kube.get<WireService>('services', 'default', name)?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+/** In the order nodelb wrote them (not sorted), so the sortedness check below means something. */
+const published = async (name: ServiceName): Promise<string[]> =>
+  (((await w.service(name))?.status?.loadBalancer?.ingress ?? []) as { ip?: string }[]).map((i) => i.ip ?? '');
 
 /** External IPs of the nodes that exist and are not cordoned, from the sim's GCE instances. */
-function servingIPs(): Set<string> {
-  const up = new Set(sim.kube.list<WireNode>('nodes').filter((n) => n.spec?.unschedulable !== true).map((n) => n.metadata.name));
-  const ips = sim.gce
-    .listInstances(sim.project)
+async function servingIPs(): Promise<Set<string>> {
+  const up = new Set((await w.gke.admin.list('/api/v1/nodes')).items.filter((n) => n.spec?.unschedulable !== true).map((n) => n.metadata.name));
+  const ips = w.gke.gce
+    .listInstances(w.gke.project)
     .filter((i) => up.has(i.name ?? ''))
     .flatMap((i) => (i.networkInterfaces ?? []).flatMap((nic) => (nic.accessConfigs ?? []).map((a) => a.natIP ?? '')));
   return new Set(ips.filter((ip) => ip !== ''));
@@ -77,11 +72,15 @@ function servingIPs(): Set<string> {
 
 const ipOf = (node: string) => [...OLD, ...NEW].find((n) => n.name === node)?.ip ?? '';
 
-/** The Local Service's endpoints: two pods, on these nodes. */
+/** The Local Service's endpoints: two backend pods, on these nodes (placed by the scheduler,
+ *  run by the kubelets, sliced by the real EndpointSlice controller). */
 let endpointNodes: string[] = [];
-function placeEndpoints(nodes: string[]): void {
+async function placeEndpoints(nodes: string[]): Promise<void> {
+  for (const gone of endpointNodes.filter((n) => !nodes.includes(n))) await w.gke.admin.delete(`/api/v1/namespaces/default/pods/local-${gone}`, { gracePeriodSeconds: 0 });
+  await w.addBackends('local', nodes.filter((n) => !endpointNodes.includes(n)));
   endpointNodes = nodes;
-  sim.kube.setEndpoints('default', 'local', nodes.map((nodeName, i) => ({ nodeName, podName: `local-${i}` })));
+  const want = JSON.stringify([...nodes].sort());
+  await w.waitFor(`local's ready endpoints on ${want}`, async () => JSON.stringify(await w.readyEndpointNodes('local')) === want);
 }
 
 interface Tally {
@@ -102,14 +101,16 @@ const last: Record<ServiceName, string[]> = { capped: [], everywhere: [], local:
 /** One CLI sync, then the invariants: converged; every published IP belongs to a node that
  *  exists and is not cordoned; sorted; the cap; Local only where an endpoint is. */
 async function syncAndCheck(step: string): Promise<void> {
-  sim.faults.resetCalls();
+  // The real DaemonSet controller and kubelets have caught up: a proxy pod Ready on every node.
+  await w.settled();
+  w.resetCalls();
   const r = await nodelbSync();
   assert.equal(r.code, 0, `${step}: the sync converged\n${r.stdout.slice(0, 4000)}\n${r.stderr.slice(0, 4000)}`);
   const report = JSON.parse(r.stdout) as RunReport;
   tally.syncs++;
-  const serving = servingIPs();
+  const serving = await servingIPs();
   for (const name of SERVICES) {
-    const ips = published(name);
+    const ips = await published(name);
     const stale = ips.filter((ip) => !serving.has(ip));
     assert.deepEqual(stale, [], `${step}: ${name} publishes only nodes that exist and are not cordoned`);
     assert.deepEqual(ips, sortIPs(ips), `${step}: ${name} is sorted`);
@@ -117,7 +118,7 @@ async function syncAndCheck(step: string): Promise<void> {
     if (name === 'capped') assert.equal(ips.length, Math.min(2, serving.size), `${step}: the cap holds and is filled`);
     if (name === 'local') assert.deepEqual(ips, sortIPs(endpointNodes.map(ipOf).filter((ip) => serving.has(ip))), `${step}: Local follows its endpoints`);
 
-    const writes = sim.faults.calls.filter((c) => c.api === 'kube' && c.method === 'PUT' && c.path.endsWith(`/services/${name}/status`)).length;
+    const writes = w.gke.faults.calls.filter((c) => c.api === 'kube' && c.method === 'PUT' && c.path.endsWith(`/services/${name}/status`)).length;
     const changed = ips.join(',') !== last[name].join(',');
     const reported = (report.clusters[0]?.results ?? []).filter((x) => x.kind === 'writeStatus' && x.service === `default/${name}` && x.outcome === 'applied');
     assert.equal(reported.length, writes, `${step}: the report lists every status write of ${name}`);
@@ -131,35 +132,35 @@ async function syncAndCheck(step: string): Promise<void> {
 }
 
 test('node-pool upgrade through the CLI: no stale IP after any sync, one change per replaced published node', async (t) => {
-  placeEndpoints([OLD[0]!.name, OLD[3]!.name]);
+  await placeEndpoints([OLD[0]!.name, OLD[3]!.name]);
   await syncAndCheck('initial');
-  assert.deepEqual(published('capped'), ['203.0.113.1', '203.0.113.2'], 'the two oldest nodes');
-  assert.deepEqual(published('everywhere'), OLD.map((n) => n.ip));
-  assert.deepEqual(published('local'), ['203.0.113.1', '203.0.113.4']);
+  assert.deepEqual(await published('capped'), ['203.0.113.1', '203.0.113.2'], 'the two oldest nodes');
+  assert.deepEqual(await published('everywhere'), OLD.map((n) => n.ip));
+  assert.deepEqual(await published('local'), ['203.0.113.1', '203.0.113.4']);
   await syncAndCheck('steady');
   counting = true;
 
   for (const [i, old] of OLD.entries()) {
     for (const name of SERVICES) if (last[name].includes(old.ip)) tally.replacedPublished[name]++;
 
-    sim.kube.updateNode(old.name, { unschedulable: true });
+    w.kubectl(['cordon', old.name]);
     await syncAndCheck(`cordon ${old.name}`);
 
     // Drain: the Local Service's pods on this node start again on the healthy node that has the
     // fewest of them (the newest replacement first, as a scheduler spreading them would).
     const healthy = [...NEW.slice(0, i).reverse(), ...OLD.slice(i + 1)].map((n) => n.name).filter((n) => !endpointNodes.includes(n));
-    placeEndpoints(endpointNodes.map((n) => (n === old.name ? (healthy.shift() ?? n) : n)));
+    await placeEndpoints(endpointNodes.map((n) => (n === old.name ? (healthy.shift() ?? n) : n)));
     await syncAndCheck(`drain ${old.name}`);
 
-    sim.removeNode(old.name);
+    await w.gke.removeNode(old.name);
     const fresh = NEW[i]!;
-    sim.addNode({ name: fresh.name, zone: 'us-central1-a', externalIP: fresh.ip, createdAt: fresh.createdAt });
+    await w.gke.addNode({ name: fresh.name, zone: 'us-central1-a', externalIP: fresh.ip });
     await syncAndCheck(`replace ${old.name} by ${fresh.name}`);
   }
 
-  assert.deepEqual(published('everywhere'), NEW.map((n) => n.ip), 'every new node published in the end');
-  assert.equal(published('capped').length, 2);
-  assert.ok(published('capped').every((ip) => ip.startsWith('198.51.100.')));
+  assert.deepEqual(await published('everywhere'), NEW.map((n) => n.ip), 'every new node published in the end');
+  assert.equal((await published('capped')).length, 2);
+  assert.ok((await published('capped')).every((ip) => ip.startsWith('198.51.100.')));
 
   for (const name of SERVICES) {
     t.diagnostic(

@@ -2,30 +2,31 @@
 // kubeconfig context) does not stop the others, and the run report says what to retry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorld, problems } from './sync_world.ts';
+import { problems, startRealWorld } from '../cluster/world.ts';
 import { syncAll } from '../../functions/runtime/sync.ts';
 import { captureSink, createLogger } from '../../functions/runtime/log.ts';
 
 test('one failing cluster does not stop the others', async (t) => {
-  const w = await startWorld();
+  const w = await startRealWorld();
   t.after(() => w.close());
-  w.sim.addNode({ name: 'node-0', externalIP: '34.0.0.1' });
-  w.addService('web', [80]);
+  const { gke } = w;
+  await gke.addNode({ name: 'node-0', externalIP: '34.0.0.1' });
+  await w.addService('web');
   const cap = captureSink();
-  const missing = `projects/${w.sim.project}/locations/${w.sim.location}/clusters/gone`;
+  const missing = `projects/${gke.project}/locations/${gke.location}/clusters/gone`;
   const run = await syncAll(
     [
       { kind: 'gke', name: missing },
-      { kind: 'gke', name: w.sim.clusterName },
+      { kind: 'gke', name: gke.clusterName },
       { kind: 'kubeconfig', path: w.kubeconfigPath, context: 'no-such-context' },
     ],
     { ...w.config, clusterConcurrency: 2 },
-    { logger: createLogger({ sink: cap.sink }), trigger: 'schedule', settlePollMs: 20 },
+    { logger: createLogger({ sink: cap.sink }), trigger: 'schedule', settlePollMs: 250 },
   );
   assert.equal(run.clusters.length, 3);
   const [gone, good, badContext] = run.clusters;
   assert.equal(good?.converged, true, good ? problems(good) : 'missing report');
-  assert.deepEqual(w.ingress('web'), ['34.0.0.1']);
+  assert.deepEqual(await w.ingress('web'), ['34.0.0.1']);
   assert.equal(gone?.ok, false);
   assert.equal(gone?.errors[0]?.stage, 'connect');
   assert.match(gone?.errors[0]?.fix ?? '', /check the cluster name/);
@@ -36,5 +37,5 @@ test('one failing cluster does not stop the others', async (t) => {
   assert.equal(run.retryable, false, 'neither failure goes away by retrying');
   assert.equal(run.trigger, 'schedule');
   const clusters = new Set(cap.entries.map((e) => e['logging.googleapis.com/labels']?.cluster));
-  assert.ok(clusters.has(w.sim.clusterName) && clusters.has(missing), 'each cluster logs under its own label');
+  assert.ok(clusters.has(gke.clusterName) && clusters.has(missing), 'each cluster logs under its own label');
 });

@@ -1,4 +1,4 @@
-// Standalone simulators (serve.ts, the benchmark's server) close cleanly on SIGTERM/SIGINT and
+// Standalone servers (the benchmark's local GKE) close cleanly on SIGTERM/SIGINT and
 // exit 0, so the process that started them can stop them without leaving sockets behind.
 
 /** Returns the stop function, for other reasons to stop (the benchmark's stdin closing). */

@@ -1,25 +1,6 @@
-// Builds worlds for the demo, end-to-end tests and benchmarks: N nodes across three zones with
-// distinct external IPs from documentation ranges, and S LoadBalancer Services claimed by nodelb
-// on distinct ports. Optionally the DaemonSets a converged sync would have left. In-process.
-import type { SimulatedGke } from './gke.ts';
-import { RESOURCES } from './kube/resources.ts';
-import type { WireDaemonSet, WireService } from './kube/types.ts';
-
-export interface SeedOptions {
-  nodes: number;
-  services: number;
-  className?: string; // default nodelb.dev/node-ip
-  namespace?: string; // of the Services (default "default")
-  firstPort?: number; // default 8000
-  /** Builds the DaemonSet a converged sync keeps for a Service (created in its namespace). */
-  daemonSetFor?: (service: WireService) => WireDaemonSet | undefined;
-}
-
-export interface SeededWorld {
-  nodes: string[];
-  services: { namespace: string; name: string; port: number; uid: string }[];
-  externalIPs: Map<string, string>; // node -> IP
-}
+// Names and addresses for generated worlds (pure): distinct external IPs from documentation
+// ranges and GKE-like node names. test/cluster/seed.ts builds worlds on the real control plane
+// from them; the fault tests use them too.
 
 const DOC_RANGES_24 = ['203.0.113', '198.51.100', '192.0.2'];
 
@@ -39,35 +20,4 @@ export function nodeNameFor(cluster: string, zone: string, i: number): string {
   const group = (h >>> 0).toString(16).padStart(8, '0');
   const suffix = i.toString(36).padStart(4, '0').slice(-4);
   return `gke-${cluster}-default-pool-${group}-${suffix}`;
-}
-
-export function seedWorld(sim: SimulatedGke, opts: SeedOptions): SeededWorld {
-  const className = opts.className ?? 'nodelb.dev/node-ip';
-  const namespace = opts.namespace ?? 'default';
-  const firstPort = opts.firstPort ?? 8000;
-  const zones = /-[a-z]$/.test(sim.location) ? [sim.location] : ['a', 'b', 'c'].map((z) => `${sim.location}-${z}`);
-  const world: SeededWorld = { nodes: [], services: [], externalIPs: new Map() };
-  for (let i = 0; i < opts.nodes; i++) {
-    const zone = zones[i % zones.length] ?? sim.location;
-    const name = nodeNameFor(sim.cluster, zone, i);
-    const ip = externalIPFor(i);
-    sim.addNode({ name, zone, externalIP: ip });
-    world.nodes.push(name);
-    world.externalIPs.set(name, ip);
-  }
-  if (opts.services > 0 && sim.kube.get('namespaces', undefined, namespace) === undefined) sim.kube.addNamespace(namespace);
-  for (let i = 0; i < opts.services; i++) {
-    const name = `svc-${String(i).padStart(4, '0')}`;
-    const port = firstPort + i;
-    const svc = sim.kube.addService({
-      namespace,
-      name,
-      labels: { app: name },
-      spec: { type: 'LoadBalancer', loadBalancerClass: className, selector: { app: name }, ports: [{ name: 'tcp', port, targetPort: 8080, protocol: 'TCP' }] },
-    });
-    world.services.push({ namespace, name, port, uid: svc.metadata.uid ?? '' });
-    const ds = opts.daemonSetFor?.(svc);
-    if (ds) sim.kubeSim.api.create(RESOURCES.daemonsets, ds.metadata.namespace, ds);
-  }
-  return world;
 }

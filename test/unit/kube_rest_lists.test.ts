@@ -1,12 +1,16 @@
-// The REST client's list path against a bare HTTPS server that answers like the API server does
-// in what the simulator leaves out: managedFields on every object, pages sent in small chunks.
+// The REST client's list path against a bare HTTPS server (a throwaway CA and certificate made
+// by test/cluster/pki.ts) answering as the API server does: managedFields on every object, and
+// pages sent in small chunks, which the real server will not do on demand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createRestKubeApi } from '../../functions/adapters/kube_rest.ts';
 import { CallCounter } from '../../functions/adapters/calls.ts';
-import { testTls } from '../sim/kube/tls.ts';
+import { makePki } from '../cluster/pki.ts';
 
 const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } } } }];
 
@@ -19,7 +23,10 @@ function service(i: number): object {
 }
 
 test('lists: pages followed by their continue token, items parsed as they stream, managedFields dropped, equal ingress shared', async (t) => {
-  const tls = testTls();
+  const dir = mkdtempSync(join(tmpdir(), 'nodelb-lists-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = makePki(dir, []);
+  const tls = { key: readFileSync(pki.keyFile, 'utf8'), cert: readFileSync(pki.certFile, 'utf8'), caData: Buffer.from(pki.caPem).toString('base64') };
   const seen: string[] = [];
   const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://x');
