@@ -8,12 +8,21 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+export interface ReceivedMessage {
+  ackId: string;
+  message: { data?: string; attributes?: Record<string, string>; messageId: string; publishTime: string };
+}
+
 export interface Emulator {
   host: string; // 127.0.0.1:PORT, what PUBSUB_EMULATOR_HOST holds
   base: string; // http://127.0.0.1:PORT/v1
   startMs: number; // spawn until the emulator answered HTTP
   createTopic(topic: string): Promise<void>;
   createPushSubscription(name: string, topic: string, endpoint: string, opts?: { ackDeadlineSeconds?: number; minimumBackoff?: string }): Promise<void>;
+  createPullSubscription(name: string, topic: string, ackDeadlineSeconds?: number): Promise<void>;
+  pull(subscription: string, max: number): Promise<ReceivedMessage[]>;
+  /** Acknowledges, or with `nack` hands back for redelivery at once (ack deadline 0). */
+  settle(subscription: string, ackIds: string[], nack?: boolean): Promise<void>;
   /** Publishes raw data (a string is sent as its UTF-8 bytes); returns the message ids. */
   publish(topic: string, messages: { data: string | Buffer; attributes?: Record<string, string> }[]): Promise<string[]>;
   stop(): Promise<void>;
@@ -99,6 +108,18 @@ export async function startEmulator(project: string, timeoutMs = 60_000): Promis
         ackDeadlineSeconds: opts.ackDeadlineSeconds ?? 10,
         ...(opts.minimumBackoff ? { retryPolicy: { minimumBackoff: opts.minimumBackoff, maximumBackoff: '10s' } } : {}),
       })),
+    createPullSubscription: async (name, topic, ackDeadlineSeconds = 600) =>
+      void (await rest('PUT', `${base}/projects/${project}/subscriptions/${name}`, { topic: `projects/${project}/topics/${topic}`, ackDeadlineSeconds })),
+    pull: async (subscription, max) => {
+      const r = (await rest('POST', `${base}/projects/${project}/subscriptions/${subscription}:pull`, { maxMessages: max, returnImmediately: true })) as { receivedMessages?: ReceivedMessage[] };
+      return r.receivedMessages ?? [];
+    },
+    settle: async (subscription, ackIds, nack = false) =>
+      void (await rest(
+        'POST',
+        `${base}/projects/${project}/subscriptions/${subscription}:${nack ? 'modifyAckDeadline' : 'acknowledge'}`,
+        nack ? { ackIds, ackDeadlineSeconds: 0 } : { ackIds },
+      )),
     publish: async (topic, messages) => {
       const body = { messages: messages.map((m) => ({ data: Buffer.from(m.data).toString('base64'), attributes: m.attributes ?? {} })) };
       const r = (await rest('POST', `${base}/projects/${project}/topics/${topic}:publish`, body)) as { messageIds?: string[] };
