@@ -38,7 +38,7 @@ test('Pub/Sub emulator → push → Functions Framework → nodelbEvent', async 
   t.after(() => fleet.close());
   const { sim, clusters } = fleet;
   let functionUrl = '';
-  const relay: PushRelay = await startPushRelay(() => functionUrl);
+  const relay: PushRelay = await startPushRelay(() => [functionUrl]);
   t.after(() => relay.close());
   const fn: FunctionProcess = await startFunctionProcess({
     NODELB_CLUSTERS: clusters.map((c) => c.full).join(','),
