@@ -27,6 +27,19 @@ export interface Config extends PlanConfig {
   timeBudgetMs: number; // stop retrying and starting writes after this
   settleMs: number; // after DaemonSet writes, wait up to this for proxy pods to be Ready
   logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  /** A scheduled round with more clusters than this publishes one message per cluster. */
+  fanoutThreshold: number;
+  fanoutTopic?: string; // projects/P/topics/T: the function's own trigger topic
+  pubsubEndpoint: string; // base URL up to and including /v1
+}
+
+/** Where the fan-out publishes: NODELB_PUBSUB_ENDPOINT, else the emulator's convention
+ *  (PUBSUB_EMULATOR_HOST=host:port, plain HTTP), else Google's. */
+export function pubsubEndpointOf(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const explicit = env.NODELB_PUBSUB_ENDPOINT?.trim();
+  if (explicit) return explicit;
+  const emulator = env.PUBSUB_EMULATOR_HOST?.trim();
+  return emulator ? `http://${emulator}/v1` : undefined;
 }
 
 /** Environment variable → meaning and default. The README's configuration table mirrors this. */
@@ -57,6 +70,12 @@ export const ENV_DOCS: Record<string, { default: string; meaning: string }> = {
   NODELB_TIME_BUDGET_SECONDS: { default: '240', meaning: 'a sync stops retrying and starting writes after this (keep below the function timeout)' },
   NODELB_SETTLE_SECONDS: { default: '15', meaning: 'after DaemonSet writes, wait up to this for proxy pods to become Ready before writing status' },
   NODELB_LOG_LEVEL: { default: 'INFO', meaning: '`DEBUG`, `INFO`, `WARNING` or `ERROR`' },
+  NODELB_FANOUT_THRESHOLD: {
+    default: '8',
+    meaning: 'function only: a scheduled round of more clusters than this publishes one message per cluster to `NODELB_FANOUT_TOPIC`, each synced in its own invocation (see "How many clusters")',
+  },
+  NODELB_FANOUT_TOPIC: { default: '(none)', meaning: 'function only: the fan-out topic, `projects/P/topics/T` (the function\'s trigger topic); needed when there are more clusters than the threshold' },
+  NODELB_PUBSUB_ENDPOINT: { default: 'https://pubsub.googleapis.com/v1', meaning: 'function only: Pub/Sub API base URL for the fan-out (`PUBSUB_EMULATOR_HOST=host:port` is honoured when this is unset)' },
   GOOGLE_OAUTH_ACCESS_TOKEN: { default: '(ADC)', meaning: 'a ready access token instead of Application Default Credentials' },
 };
 
@@ -222,17 +241,39 @@ const schema = z.object({
   NODELB_TIME_BUDGET_SECONDS: int('NODELB_TIME_BUDGET_SECONDS', 240, 5, 3500),
   NODELB_SETTLE_SECONDS: int('NODELB_SETTLE_SECONDS', 15, 0, 300),
   NODELB_LOG_LEVEL: oneOf('NODELB_LOG_LEVEL', ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const, 'INFO'),
+  NODELB_FANOUT_THRESHOLD: int('NODELB_FANOUT_THRESHOLD', 8, 1, 100_000),
+  NODELB_FANOUT_TOPIC: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const s = v?.trim();
+      if (s === undefined || s === '') return undefined;
+      if (!/^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/topics\/[A-Za-z][-A-Za-z0-9._~+%]{2,254}$/.test(s)) {
+        ctx.addIssue({ code: 'custom', message: `NODELB_FANOUT_TOPIC: "${s}" is not projects/PROJECT/topics/TOPIC` });
+        return z.NEVER;
+      }
+      return s;
+    }),
+  NODELB_PUBSUB_ENDPOINT: url('NODELB_PUBSUB_ENDPOINT', 'https://pubsub.googleapis.com/v1'),
   GOOGLE_OAUTH_ACCESS_TOKEN: z
     .string()
     .optional()
     .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
 });
 
-/** Parses the environment (or CLI flags mapped to the same names). Throws ConfigError. */
-export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const r = schema.safeParse(env);
+/** Parses the environment (or CLI flags mapped to the same names). Throws ConfigError.
+ *  `fanout`: the function's scheduled round may fan out (the CLI never does), so the topic it
+ *  needs is required then. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>, opts: { fanout?: boolean } = {}): Config {
+  const r = schema.safeParse({ ...env, NODELB_PUBSUB_ENDPOINT: pubsubEndpointOf(env) });
   if (!r.success) throw new ConfigError(r.error.issues.map((i) => i.message));
   const e = r.data;
+  // Checked here, not at the first schedule: a deployment that cannot fan out should not start.
+  if (opts.fanout && e.NODELB_CLUSTERS.length > e.NODELB_FANOUT_THRESHOLD && e.NODELB_FANOUT_TOPIC === undefined) {
+    throw new ConfigError([
+      `NODELB_FANOUT_TOPIC: required when NODELB_CLUSTERS names more clusters (${e.NODELB_CLUSTERS.length}) than NODELB_FANOUT_THRESHOLD (${e.NODELB_FANOUT_THRESHOLD}); set it to the function's trigger topic, projects/PROJECT/topics/TOPIC`,
+    ]);
+  }
   return {
     clusters: e.NODELB_CLUSTERS,
     loadBalancerClass: e.NODELB_LOAD_BALANCER_CLASS,
@@ -262,5 +303,8 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     timeBudgetMs: e.NODELB_TIME_BUDGET_SECONDS * 1000,
     settleMs: e.NODELB_SETTLE_SECONDS * 1000,
     logLevel: e.NODELB_LOG_LEVEL,
+    fanoutThreshold: e.NODELB_FANOUT_THRESHOLD,
+    fanoutTopic: e.NODELB_FANOUT_TOPIC,
+    pubsubEndpoint: e.NODELB_PUBSUB_ENDPOINT,
   };
 }

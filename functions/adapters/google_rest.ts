@@ -87,7 +87,7 @@ function queryString(query: RestRequest['query']): string {
   return parts.length > 0 ? `?${parts.join('&')}` : '';
 }
 
-function parseErrorBody(text: string): GoogleErrorBody {
+export function parseErrorBody(text: string): GoogleErrorBody {
   try {
     const parsed = JSON.parse(text) as { error?: GoogleErrorBody | string; error_description?: string };
     if (parsed && typeof parsed.error === 'object') return parsed.error;

@@ -18,6 +18,10 @@ export interface ConfigFlag {
 export const ENV_ONLY: Readonly<Record<string, string>> = {
   // A token on the command line is readable by every local user through `ps`.
   GOOGLE_OAUTH_ACCESS_TOKEN: 'a secret: command lines are visible to other users (ps), so it is read from the environment only',
+  // The CLI syncs the clusters it is given itself; only the scheduled function fans out.
+  NODELB_FANOUT_THRESHOLD: 'the function\'s scheduled fan-out; the CLI syncs every cluster it is given',
+  NODELB_FANOUT_TOPIC: 'the function\'s scheduled fan-out; the CLI syncs every cluster it is given',
+  NODELB_PUBSUB_ENDPOINT: 'the function\'s scheduled fan-out; the CLI syncs every cluster it is given',
 };
 
 /** Flags whose name is not the variable name in kebab case. */

@@ -1,12 +1,14 @@
-// nodelbEvent: Pub/Sub messages from Cloud Scheduler and from the GCE/GKE audit-log sinks. Each
-// means "sync these clusters now"; which ones comes from events.ts. Returns (acknowledged) when
-// the sync converged, failed for good, or concerned nothing; throws — so Pub/Sub redelivers —
-// only when a retry can help. Does I/O through run_sync.
+// nodelbEvent: Pub/Sub messages from Cloud Scheduler, the GCE/GKE audit-log sinks and its own
+// fan-out. Each means "sync these clusters now" (events.ts); a schedule of more clusters than the
+// threshold is fanned out instead, one message per cluster (fanout.ts). Returns (acknowledged)
+// when done, failed for good, or concerned nothing; throws — so Pub/Sub redelivers — only when a
+// retry can help. Does I/O through run_sync and run_fanout.
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { createLogger } from '../runtime/log.ts';
 import { shouldRedeliver } from '../core/outcome.ts';
 import type { RunReport } from '../runtime/report.ts';
 import { parsePubSubMessage, selectClusters, triggerLabels, type Trigger } from './events.ts';
+import { shouldFanOut } from './fanout.ts';
 import { instanceConfig, logConfigError } from './instance_config.ts';
 import { runSync } from './run_sync.ts';
 
@@ -41,6 +43,13 @@ function triggerName(t: Trigger): string {
   return t.kind === 'gce' || t.kind === 'gke' ? `${t.kind} ${t.methodName}` : t.kind;
 }
 
+export class RetryableFanoutError extends Error {
+  constructor(message: string) {
+    super(`fan-out failed, a retry may help: ${message}`);
+    this.name = 'RetryableFanoutError';
+  }
+}
+
 export async function nodelbEvent(event: CloudEvent<unknown>): Promise<void> {
   const cfg = await instanceConfig();
   if (!cfg.ok) {
@@ -65,6 +74,14 @@ export async function nodelbEvent(event: CloudEvent<unknown>): Promise<void> {
   const selection = selectClusters(trigger, config.clusters);
   if (selection.clusters.length === 0) {
     logger.info('event.ignored', `nothing to sync: ${selection.why}`);
+    return;
+  }
+  if (shouldFanOut(trigger, selection.clusters, config.fanoutThreshold)) {
+    const { runFanout } = await import('./run_fanout.ts');
+    const result = await runFanout(config, selection.clusters, logger);
+    // A permanent failure (no publish permission) is logged with its fix and acknowledged: the
+    // next schedule tries again, and a retry now would fail the same way.
+    if (result.error?.retryable) throw new RetryableFanoutError(result.error.message);
     return;
   }
   logger.info('event.accepted', `syncing ${selection.clusters.length} cluster(s): ${selection.why}`, {

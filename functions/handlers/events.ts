@@ -60,9 +60,14 @@ export interface OperationRef {
   last: boolean;
 }
 
+/** What the fan-out publishes: one message per cluster, each synced in its own invocation. */
+export const FANOUT_REASON = 'fanout';
+
 export type Trigger =
   /** Cloud Scheduler's `{"reason":"schedule"}`, or any message that is not a LogEntry. */
   | { kind: 'schedule'; reason: string; messageId?: string }
+  /** `{"reason":"fanout","cluster":"projects/P/locations/L/clusters/C"}`: one cluster of a round. */
+  | { kind: 'cluster'; cluster: string; reason: string; messageId?: string }
   | {
       kind: 'gce';
       methodName: string; // without version prefix
@@ -143,6 +148,14 @@ export function parsePubSubMessage(data: unknown): Trigger {
 export function parsePayload(payload: unknown): Trigger {
   if (!isLogEntry(payload)) {
     const reason = str(at(payload, 'reason'));
+    const cluster = at(payload, 'cluster');
+    if (cluster !== undefined) {
+      // A message that names a cluster must name it well: syncing everything instead would undo the fan-out.
+      if (typeof cluster !== 'string' || parseClusterName(cluster) === undefined) {
+        return { kind: 'invalid', why: `"cluster" is not projects/P/locations/L/clusters/C: ${JSON.stringify(cluster).slice(0, 120)}` };
+      }
+      return { kind: 'cluster', cluster, reason: reason ?? FANOUT_REASON };
+    }
     return { kind: 'schedule', reason: reason ?? 'message' };
   }
   const serviceName = str(at(payload, 'protoPayload', 'serviceName'));
@@ -267,6 +280,10 @@ export function selectClusters(trigger: Trigger, configured: readonly string[]):
   switch (trigger.kind) {
     case 'schedule':
       return { clusters: [...configured], goingAway: [], why: `schedule (${trigger.reason}): every configured cluster` };
+    case 'cluster':
+      return configured.includes(trigger.cluster)
+        ? { clusters: [trigger.cluster], goingAway: [], why: `${trigger.reason}: ${trigger.cluster}` }
+        : none(`${trigger.reason}: ${trigger.cluster} is not configured`);
     case 'invalid':
       return none(`unparseable message: ${trigger.why}`);
     case 'ignored':
@@ -314,6 +331,9 @@ export function triggerLabels(t: Trigger): Record<string, string> {
   switch (t.kind) {
     case 'schedule':
       labels.reason = t.reason;
+      break;
+    case 'cluster':
+      labels.reason = t.reason; // the cluster itself is the sync's own label
       break;
     case 'gce':
       labels.methodName = t.methodName;

@@ -6,7 +6,7 @@ import type { Config, ConfigError } from '../config.ts';
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ConfigError };
 
-const RELEVANT = /^(NODELB_|GOOGLE_OAUTH_ACCESS_TOKEN$)/;
+const RELEVANT = /^(NODELB_|GOOGLE_OAUTH_ACCESS_TOKEN$|PUBSUB_EMULATOR_HOST$)/;
 
 let cached: { key: string; result: ConfigResult } | undefined;
 
@@ -24,7 +24,7 @@ export async function instanceConfig(env: Readonly<Record<string, string | undef
   const { ConfigError: ConfigErrorClass, parseConfig } = await import('../config.ts');
   let result: ConfigResult;
   try {
-    result = { ok: true, config: parseConfig(env) };
+    result = { ok: true, config: parseConfig(env, { fanout: true }) };
   } catch (e) {
     if (!(e instanceof ConfigErrorClass)) throw e;
     result = { ok: false, error: e };

@@ -21,12 +21,17 @@ export interface SyncRequest {
 // source per instance keeps that cache across invocations.
 let tokens: { accessToken: string | undefined; source: TokenSource } | undefined;
 
-export async function runSync(config: Config, req: SyncRequest, logger: Logger): Promise<RunReport> {
-  const [{ syncAll }, { createTokenSource }] = await Promise.all([import('../runtime/sync.ts'), import('../adapters/auth.ts')]);
+/** This instance's token source (the sync's and the fan-out's). */
+export async function instanceTokens(config: Config): Promise<TokenSource> {
+  const { createTokenSource } = await import('../adapters/auth.ts');
   if (tokens === undefined || tokens.accessToken !== config.accessToken) {
     tokens = { accessToken: config.accessToken, source: createTokenSource(config) };
   }
-  const source = tokens.source;
+  return tokens.source;
+}
+
+export async function runSync(config: Config, req: SyncRequest, logger: Logger): Promise<RunReport> {
+  const [{ syncAll }, source] = await Promise.all([import('../runtime/sync.ts'), instanceTokens(config)]);
   const targets: ClusterTarget[] = req.clusters.map((name) => ({ kind: 'gke', name }));
   return syncAll(targets, config, {
     logger: logger.child({ trigger: req.trigger, ...req.fields }),

@@ -1,7 +1,7 @@
 // One error type per boundary: ApiError carries what retry and reporting decide on (api, op,
 // HTTP status, provider reason, whether a retry can help, and the fix for permission errors).
 
-export type ApiName = 'kube' | 'compute' | 'container' | 'auth';
+export type ApiName = 'kube' | 'compute' | 'container' | 'auth' | 'pubsub';
 
 export class ApiError extends Error {
   readonly api: ApiName;

@@ -23,6 +23,10 @@ SCHEDULE="${SCHEDULE:-* * * * *}"
 TIME_ZONE="${TIME_ZONE:-Etc/UTC}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-300}"
 MEMORY="${MEMORY:-256Mi}"
+# Instances that sync at once: a scheduled round of more than FANOUT_THRESHOLD clusters is fanned
+# out, one Pub/Sub message (and invocation) per cluster; each instance takes one at a time.
+MAX_INSTANCES="${MAX_INSTANCES:-10}"
+FANOUT_THRESHOLD="${FANOUT_THRESHOLD:-8}"
 # Keeps the heap inside a 256Mi instance (npm run bench); raise the old space with MEMORY (~5/8).
 NODE_OPTIONS_VALUE="${NODE_OPTIONS_VALUE:---max-old-space-size=160 --max-semi-space-size=1}"
 WATCH_GKE_AUDIT_LOGS="${WATCH_GKE_AUDIT_LOGS:-true}"
@@ -135,6 +139,11 @@ if ! [[ "${FAILED_SYNCS_WINDOW_MINUTES}" =~ ^[1-9][0-9]*$ ]] || ((FAILED_SYNCS_W
   exit 2
 fi
 [[ "${METRIC_WAIT_SECONDS}" =~ ^[0-9]+$ ]] || { echo "METRIC_WAIT_SECONDS must be a number of seconds" >&2; exit 2; }
+if ! [[ "${MAX_INSTANCES}" =~ ^[1-9][0-9]*$ ]] || ((MAX_INSTANCES > 1000)); then
+  echo "MAX_INSTANCES must be a whole number from 1 to 1000" >&2
+  exit 2
+fi
+[[ "${FANOUT_THRESHOLD}" =~ ^[1-9][0-9]*$ ]] || { echo "FANOUT_THRESHOLD must be a whole number, 1 or more" >&2; exit 2; }
 read -r -a CHANNEL_LIST <<<"${ALERT_NOTIFICATION_CHANNELS//,/ }"
 # (The ${a[@]+...} form: an empty array is "unbound" to bash 3.2 under set -u.)
 for c in ${CHANNEL_LIST[@]+"${CHANNEL_LIST[@]}"}; do
@@ -192,6 +201,9 @@ if ! exists gcloud pubsub topics describe "${TOPIC}" --project="${PROJECT_ID}"; 
   log "creating topic ${TOPIC_ID}"
   gcloud pubsub topics create "${TOPIC}" --project="${PROJECT_ID}" --message-retention-duration=10m
 fi
+# The scheduled fan-out publishes one message per cluster to this same topic, as the function.
+gcloud pubsub topics add-iam-policy-binding "${TOPIC}" --project="${PROJECT_ID}" \
+  --member="serviceAccount:${SA_EMAIL}" --role=roles/pubsub.publisher >/dev/null
 
 JOB="${FUNCTION_NAME}-sync"
 job_verb=create
@@ -274,6 +286,8 @@ ENV_FILE="${WORK_DIR}/env.yaml"
   printf 'NODELB_CLUSTERS: "%s"\n' "$(join_by , "${CLUSTER_LIST[@]}")"
   printf 'NODELB_TIME_BUDGET_SECONDS: "%s"\n' "$((TIMEOUT_SECONDS - 60))"
   printf 'NODE_OPTIONS: "%s"\n' "${NODE_OPTIONS_VALUE}"
+  printf 'NODELB_FANOUT_TOPIC: "%s"\n' "${TOPIC_ID}"
+  printf 'NODELB_FANOUT_THRESHOLD: "%s"\n' "${FANOUT_THRESHOLD}"
   while IFS='=' read -r key value; do
     [[ -z "${key}" ]] && continue
     [[ "${key}" =~ ^NODELB_[A-Z_]+$ ]] || { echo "EXTRA_ENV: \"${key}\" is not a NODELB_* variable" >&2; exit 2; }
@@ -287,7 +301,7 @@ gcloud functions deploy "${FUNCTION_NAME}" --gen2 --project="${PROJECT_ID}" --re
   --runtime=nodejs24 --source="${REPO_ROOT}" --entry-point=nodelbEvent \
   --trigger-topic="${TOPIC}" --retry \
   --service-account="${SA_EMAIL}" --trigger-service-account="${SA_EMAIL}" \
-  --memory="${MEMORY}" --timeout="${TIMEOUT_SECONDS}s" --max-instances=1 --concurrency=1 \
+  --memory="${MEMORY}" --timeout="${TIMEOUT_SECONDS}s" --max-instances="${MAX_INSTANCES}" --concurrency=1 \
   --ingress-settings=internal-only --env-vars-file="${ENV_FILE}" --quiet
 # The trigger delivers as the function's own account, which may invoke this service only.
 gcloud run services add-iam-policy-binding "${FUNCTION_NAME}" --project="${PROJECT_ID}" --region="${REGION}" \
@@ -348,16 +362,16 @@ done
 
 POLICY_NAME="${FUNCTION_NAME}: repeated failed syncs"
 policy="$(render policy-failed-syncs)"
-existing="$(gcloud monitoring policies list --project="${PROJECT_ID}" --filter="displayName=\"${POLICY_NAME}\"" --format='value(name)')"
+existing="$(gcloud alpha monitoring policies list --project="${PROJECT_ID}" --filter="displayName=\"${POLICY_NAME}\"" --format='value(name)')"
 existing="${existing%%$'\n'*}"
 if [[ -n "${existing}" ]]; then
   log "updating alert policy \"${POLICY_NAME}\""
-  gcloud monitoring policies update "${existing}" --project="${PROJECT_ID}" --policy-from-file="${policy}" >/dev/null
+  gcloud alpha monitoring policies update "${existing}" --project="${PROJECT_ID}" --policy-from-file="${policy}" >/dev/null
 else
   log "creating alert policy \"${POLICY_NAME}\""
   # Monitoring learns of a new logs-based metric minutes after it is created (up to ten).
   for attempt in $(seq 1 20); do
-    if out="$(gcloud monitoring policies create --project="${PROJECT_ID}" --policy-from-file="${policy}" 2>&1 >/dev/null)"; then break; fi
+    if out="$(gcloud alpha monitoring policies create --project="${PROJECT_ID}" --policy-from-file="${policy}" 2>&1 >/dev/null)"; then break; fi
     if [[ "${out}" != *"Cannot find metric"* && "${out}" != *"metric referenced by the provided filter is unknown"* ]] || ((attempt == 20)); then
       printf '%s\n' "${out}" >&2
       exit 1

@@ -23,6 +23,10 @@ locals {
     NODELB_CLUSTERS            = join(",", var.clusters)
     NODELB_TIME_BUDGET_SECONDS = tostring(var.function_timeout_seconds - 60)
     NODE_OPTIONS               = var.function_node_options
+    # A scheduled round of more clusters than the threshold publishes one message per cluster
+    # to the trigger topic; each is synced by its own invocation (up to max_instances at once).
+    NODELB_FANOUT_TOPIC     = google_pubsub_topic.nodelb.id
+    NODELB_FANOUT_THRESHOLD = tostring(var.fanout_threshold)
   })
 }
 
@@ -80,8 +84,9 @@ resource "google_cloudfunctions2_function" "event" {
   }
 
   service_config {
-    # One sync at a time: syncs are idempotent, but overlapping ones only add conflicts.
-    max_instance_count               = 1
+    # One invocation per instance (a 256M instance has 1/6 vCPU; concurrency needs a whole one),
+    # and up to max_instances of them: a fanned-out round syncs that many clusters at once.
+    max_instance_count               = var.max_instances
     max_instance_request_concurrency = 1
     available_memory                 = var.function_memory
     timeout_seconds                  = var.function_timeout_seconds

@@ -31,3 +31,11 @@ resource "google_cloud_scheduler_job" "sync" {
 
   depends_on = [google_project_service.needed]
 }
+
+# The scheduled fan-out: the function publishes one message per cluster to its own topic.
+resource "google_pubsub_topic_iam_member" "function_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.nodelb.name
+  role    = "roles/pubsub.publisher"
+  member  = google_service_account.nodelb.member
+}

@@ -115,6 +115,28 @@ variable "function_memory" {
   }
 }
 
+variable "max_instances" {
+  description = "Most function instances at once. Each takes one invocation; a scheduled round of more than fanout_threshold clusters is fanned out, one invocation per cluster, so this many clusters sync at once (see the README, \"How many clusters\")."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_instances >= 1 && var.max_instances <= 1000 && floor(var.max_instances) == var.max_instances
+    error_message = "max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "fanout_threshold" {
+  description = "A scheduled round of more clusters than this publishes one Pub/Sub message per cluster (NODELB_FANOUT_THRESHOLD) instead of syncing them in one invocation."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.fanout_threshold >= 1 && floor(var.fanout_threshold) == var.fanout_threshold
+    error_message = "fanout_threshold must be a whole number, 1 or more."
+  }
+}
+
 variable "function_node_options" {
   description = "NODE_OPTIONS of the function: a small young generation and an old-space cap that keep a 256M instance below its limit (measured by npm run bench). Raise --max-old-space-size to about 5/8 of function_memory when you raise that."
   type        = string

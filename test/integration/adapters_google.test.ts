@@ -74,7 +74,9 @@ test('firewall list with the name regex filter', async () => {
 });
 
 test('insert waits for the operation, even when wait returns early; patch and delete too', async () => {
-  const slow = await startComputeSim({ project: PROJECT, token: TOKEN, operationMs: 30 });
+  // Long enough that the operation is still RUNNING when the first wait arrives on a loaded
+  // machine (at 30 ms it could be DONE already, and nothing would wait twice).
+  const slow = await startComputeSim({ project: PROJECT, token: TOKEN, operationMs: 1000 });
   try {
     const counter = new CallCounter();
     const c = createComputeApi({ baseUrl: slow.endpoint, tokens: createTokenSource({ accessToken: TOKEN }), counter, clock: fakeClock() });

@@ -229,7 +229,8 @@ describe('simulated Compute API: firewalls and operations', () => {
     }));
 
   it('wait may return early; a client that loops until DONE still succeeds', () =>
-    withSim({ operationMs: 50 }, async (sim, c) => {
+    // Long enough to be RUNNING still at the first wait on a loaded machine (50 ms was not).
+    withSim({ operationMs: 1000 }, async (sim, c) => {
       sim.control.returnWaitEarly(1);
       const op = await insert(c, rule('early'));
       const [first] = await c.operations.wait({ project: P, operation: op.name ?? '' });

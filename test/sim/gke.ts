@@ -69,13 +69,76 @@ function zoneOf(location: string, zone: string | undefined): string {
   return /-[a-z]$/.test(location) ? location : `${location}-a`;
 }
 
+/** What adding a node to one simulated cluster needs: its API server, the shared Compute API,
+ *  and its identity (the fleet helper adds nodes to further clusters through it). */
+export interface NodeTarget {
+  kube: KubeControl;
+  compute: ComputeSimControl;
+  project: string;
+  location: string;
+  cluster: string;
+  nodeTag: string;
+  zoneByNode: Map<string, string>;
+  nextInternal(): number;
+}
+
+/** A GKE node: the GCE instance (tagged, labelled with its cluster) and the Node object. */
+export function addGkeNode(t: NodeTarget, n: AddNodeInput): void {
+  const { kube, project, location, cluster, nodeTag } = t;
+  const region = location.replace(/-[a-z]$/, '');
+  const zone = zoneOf(location, n.zone);
+  const i = t.nextInternal();
+  const internalIP = n.internalIP ?? `10.128.${(i >> 8) & 255}.${i & 255}`;
+  t.zoneByNode.set(n.name, zone);
+  const instance = t.compute.putInstance({
+    project,
+    zone,
+    name: n.name,
+    natIP: n.externalIP,
+    externalIpv6: n.externalIPv6,
+    networkIP: internalIP,
+    tags: [nodeTag],
+    cluster,
+    clusterLocation: location,
+    spot: n.spot,
+    creationTimestamp: n.createdAt,
+  });
+  kube.addNode({
+    name: n.name,
+    labels: {
+      'cloud.google.com/gke-nodepool': 'default-pool',
+      'cloud.google.com/gke-os-distribution': 'cos',
+      'cloud.google.com/gke-container-runtime': 'containerd',
+      'cloud.google.com/gke-boot-disk': 'pd-balanced',
+      'cloud.google.com/machine-family': 'e2',
+      'cloud.google.com/gke-provisioning': n.spot ? 'spot' : 'standard',
+      ...(n.spot ? { 'cloud.google.com/gke-spot': 'true' } : {}),
+      'node.kubernetes.io/instance-type': 'e2-medium',
+      'topology.kubernetes.io/region': region,
+      'topology.kubernetes.io/zone': zone,
+      'failure-domain.beta.kubernetes.io/region': region,
+      'failure-domain.beta.kubernetes.io/zone': zone,
+      ...n.labels,
+    },
+    annotations: { 'container.googleapis.com/instance_id': String(instance.id ?? '') },
+    taints: n.taints,
+    unschedulable: n.unschedulable,
+    ready: n.ready,
+    internalIP,
+    externalIP: n.externalIP,
+    externalIPv6: n.externalIPv6,
+    providerID: `gce://${project}/${zone}/${n.name}`,
+    podCIDR: `10.${64 + ((i >> 8) & 63)}.${i & 255}.0/24`,
+    creationTimestamp: n.createdAt,
+  });
+}
+
 export async function startSimulatedGke(opts: SimulatedGkeOptions = {}): Promise<SimulatedGke> {
   const project = opts.project ?? 'demo-project';
   const location = opts.location ?? 'us-central1';
   const cluster = opts.cluster ?? 'demo';
   const token = opts.token ?? 'sim-token';
   const faults = new FaultPlan();
-  const region = location.replace(/-[a-z]$/, '');
   const zones = /-[a-z]$/.test(location) ? [location] : ['a', 'b', 'c', 'f'].map((z) => `${location}-${z}`);
 
   const kubeSim = await startKubeSim({ faults, token, latencyMs: opts.latency?.kubeMs, seed: opts.seed });
@@ -91,53 +154,8 @@ export async function startSimulatedGke(opts: SimulatedGkeOptions = {}): Promise
   const zoneByNode = new Map<string, string>();
   let internalCounter = 2;
 
-  const addNode = (n: AddNodeInput): void => {
-    const zone = zoneOf(location, n.zone);
-    const i = internalCounter++;
-    const internalIP = n.internalIP ?? `10.128.${(i >> 8) & 255}.${i & 255}`;
-    zoneByNode.set(n.name, zone);
-    const instance = compute.control.putInstance({
-      project,
-      zone,
-      name: n.name,
-      natIP: n.externalIP,
-      externalIpv6: n.externalIPv6,
-      networkIP: internalIP,
-      tags: [nodeTag],
-      cluster,
-      clusterLocation: location,
-      spot: n.spot,
-      creationTimestamp: n.createdAt,
-    });
-    kube.addNode({
-      name: n.name,
-      labels: {
-        'cloud.google.com/gke-nodepool': 'default-pool',
-        'cloud.google.com/gke-os-distribution': 'cos',
-        'cloud.google.com/gke-container-runtime': 'containerd',
-        'cloud.google.com/gke-boot-disk': 'pd-balanced',
-        'cloud.google.com/machine-family': 'e2',
-        'cloud.google.com/gke-provisioning': n.spot ? 'spot' : 'standard',
-        ...(n.spot ? { 'cloud.google.com/gke-spot': 'true' } : {}),
-        'node.kubernetes.io/instance-type': 'e2-medium',
-        'topology.kubernetes.io/region': region,
-        'topology.kubernetes.io/zone': zone,
-        'failure-domain.beta.kubernetes.io/region': region,
-        'failure-domain.beta.kubernetes.io/zone': zone,
-        ...n.labels,
-      },
-      annotations: { 'container.googleapis.com/instance_id': String(instance.id ?? '') },
-      taints: n.taints,
-      unschedulable: n.unschedulable,
-      ready: n.ready,
-      internalIP,
-      externalIP: n.externalIP,
-      externalIPv6: n.externalIPv6,
-      providerID: `gce://${project}/${zone}/${n.name}`,
-      podCIDR: `10.${64 + ((i >> 8) & 63)}.${i & 255}.0/24`,
-      creationTimestamp: n.createdAt,
-    });
-  };
+  const target: NodeTarget = { kube, compute: compute.control, project, location, cluster, nodeTag, zoneByNode, nextInternal: () => internalCounter++ };
+  const addNode = (n: AddNodeInput): void => addGkeNode(target, n);
 
   const setExternalIP = (name: string, ip: string | undefined, o: { nodeLags?: boolean } = {}): void => {
     const zone = zoneByNode.get(name);

@@ -217,7 +217,7 @@ test('sinks: GCE activity + system_event with every handled method, GKE writes, 
   }
 });
 
-test('the event function: gen2, nodejs24, nodelbEvent on the topic with retries, 256M, 300 s, one instance, the account', async () => {
+test('the event function: gen2, nodejs24, nodelbEvent on the topic with retries, 256M, 300 s, max_instances of one invocation each, the account', async () => {
   const c = await configP;
   const fn = resource(c, 'google_cloudfunctions2_function', 'event');
   const build = one(fn.build_config);
@@ -226,12 +226,20 @@ test('the event function: gen2, nodejs24, nodelbEvent on the topic with retries,
   const storage = one(one(build.source).storage_source);
   assert.equal(storage.object, '${google_storage_bucket_object.source.name}');
   const svc = one(fn.service_config);
-  assert.equal(svc.max_instance_count, 1);
+  assert.equal(svc.max_instance_count, '${var.max_instances}');
+  assert.equal(svc.max_instance_request_concurrency, 1);
+  assert.equal(variableDefault(c, 'max_instances'), 10);
   assert.equal(svc.available_memory, '${var.function_memory}');
   assert.equal(svc.timeout_seconds, '${var.function_timeout_seconds}');
   assert.equal(svc.service_account_email, '${google_service_account.nodelb.email}');
   assert.equal(svc.environment_variables, '${local.function_environment}');
   assert.match(String(local(c, 'function_environment')), /NODELB_CLUSTERS\s+= join\(",", var\.clusters\)/);
+  // The fan-out publishes to the trigger topic, as the function's account.
+  assert.match(String(local(c, 'function_environment')), /NODELB_FANOUT_TOPIC\s+= google_pubsub_topic\.nodelb\.id/);
+  assert.match(String(local(c, 'function_environment')), /NODELB_FANOUT_THRESHOLD = tostring\(var\.fanout_threshold\)/);
+  const pub = resource(c, 'google_pubsub_topic_iam_member', 'function_publisher');
+  assert.equal(pub.role, 'roles/pubsub.publisher');
+  assert.equal(pub.member, '${google_service_account.nodelb.member}');
   const trig = one(fn.event_trigger);
   assert.equal(trig.event_type, 'google.cloud.pubsub.topic.v1.messagePublished');
   assert.equal(trig.pubsub_topic, '${google_pubsub_topic.nodelb.id}');
