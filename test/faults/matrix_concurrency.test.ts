@@ -17,9 +17,9 @@ type T = { after(fn: () => Promise<void>): void };
 
 /** What a converged world looks like, to compare a repaired one with the reference. */
 function fingerprint(w: FaultWorld): string {
-  const services = ['a', 'b', 'c', 'gone'].map((n) => `${n}=${w.ingress(n).join(',')}|${w.condition(n)?.reason ?? '-'}`);
+  const services = ['a', 'b', 'c', 'gone'].map((n) => `${n}=${(await w.ingress(n)).join(',')}|${(await w.condition(n))?.reason ?? '-'}`);
   const rules = w.ourRules().map((r) => `${r.name}:${allowedOf(r)}:${(r.sourceRanges ?? []).join(',')}`);
-  return JSON.stringify({ ds: w.ourDaemonSets(), rules, services });
+  return JSON.stringify({ ds: (await w.ourDaemonSets()), rules, services });
 }
 
 /** A converged world, then changes that need every kind of write: a Service deleted (DaemonSet
@@ -28,16 +28,16 @@ function fingerprint(w: FaultWorld): string {
 async function worldNeedingEveryWrite(t: T): Promise<FaultWorld> {
   const w = await startFaultWorld({ nodes: 3, seed: 13 });
   t.after(() => w.close());
-  w.addService({ name: 'a', ports: [80] });
-  w.addService({ name: 'b', ports: [81] });
-  w.addService({ name: 'gone', ports: [82] });
+  await w.addService({ name: 'a', ports: [80] });
+  await w.addService({ name: 'b', ports: [81] });
+  await w.addService({ name: 'gone', ports: [82] });
   await w.converge();
-  w.sim.kube.deleteService('default', 'gone');
-  w.addService({ name: 'c', ports: [83] });
-  w.sim.kube.updateService('default', 'b', (svc) => {
+  await w.deleteService('default', 'gone');
+  await w.addService({ name: 'c', ports: [83] });
+  await w.updateService('default', 'b', (svc) => {
     (svc.spec as { ports: unknown[] }).ports.push({ name: 'alt', port: 8081, protocol: 'TCP', targetPort: 8081 });
   });
-  w.sim.setExternalIP('node-1', '198.51.100.11');
+  await w.setExternalIP('node-1', '198.51.100.11');
   return w;
 }
 
@@ -54,12 +54,12 @@ test('row 13: crash after the k-th write, k = 1..N — the next sync repairs com
   t.diagnostic(`a full repair takes ${n} writes: ${full.calls.filter((c) => c.write).map((c) => `${c.method} ${c.path.replace(/^.*\/(daemonsets|firewalls|services|events)/, '$1')}`).join(' | ')}`);
   for (let k = 1; k < n; k++) {
     const w = await worldNeedingEveryWrite(t);
-    const foreign = w.foreign();
-    w.sim.faults.crashAfterWrites(k);
+    const foreign = await w.foreign();
+    w.gke.faults.crashAfterWrites(k);
     const crashed = await w.sync({ options: FAST_RETRY });
-    assert.equal(w.sim.faults.crashed, true, `k=${k}: the crash happened`);
+    assert.equal(w.gke.faults.crashed, true, `k=${k}: the crash happened`);
     assert.equal(crashed.report.converged, false, `k=${k}`);
-    w.sim.faults.clear();
+    w.gke.faults.clear();
     const repair = await w.converge(2);
     assert.equal(fingerprint(w), want, `k=${k}: repaired to the same state as an uninterrupted sync (${repair.syncs} sync(s))`);
     await w.assertInvariants(foreign);
@@ -81,10 +81,10 @@ test('row 14: concurrent syncs of one cluster, several interleavings — converg
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     const rng = mulberry32(seed);
     const w = await worldNeedingEveryWrite(t);
-    const foreign = w.foreign();
+    const foreign = await w.foreign();
     // Random delays shift one run against the other: reads, writes, operations.
     for (let i = rng.int(3, 7); i > 0; i--) {
-      w.sim.faults.add({
+      w.gke.faults.add({
         api: rng.pick(['kube', 'kube', 'compute'] as const),
         method: rng.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
         delayMs: rng.int(1, 60),
@@ -93,17 +93,17 @@ test('row 14: concurrent syncs of one cluster, several interleavings — converg
       });
     }
     const parallel = seed === 8 ? 3 : 2;
-    const mark = w.sim.faults.calls.length;
+    const mark = w.gke.faults.calls.length;
     const runs = await Promise.all(Array.from({ length: parallel }, () => w.sync()));
-    w.sim.faults.clear();
+    w.gke.faults.clear();
     for (const r of runs) assert.ok(!r.report.errors.some((e) => e.stage === 'plan'), problems(r.report));
     const after = await w.converge(3);
     // Bounded status writes: round 1 and round 2 of each run, at most, and nothing to redo.
-    for (const [svc, count] of statusWrites(w.sim.faults.calls.slice(mark))) {
+    for (const [svc, count] of statusWrites(w.gke.faults.calls.slice(mark))) {
       assert.ok(count <= 2 * parallel + 1, `seed ${seed}: ${svc} status written ${count} times`);
     }
     assert.equal(after.syncs, 1, `seed ${seed}: the first fault-free sync after the overlap converges`);
-    const conflicts = w.sim.faults.calls.slice(mark).filter((c) => c.status === 409).length;
+    const conflicts = w.gke.faults.calls.slice(mark).filter((c) => c.status === 409).length;
     t.diagnostic(`seed ${seed}: ${parallel} runs, ${conflicts} conflict(s), ${runs.map((r) => (r.report.ok ? 'ok' : 'failed')).join('/')}`);
     await w.assertInvariants(foreign);
   }
@@ -115,10 +115,10 @@ test('row 14: concurrent syncs of one cluster, several interleavings — converg
 function useFunctionEnv(w: FaultWorld): void {
   for (const k of Object.keys(process.env)) if (k.startsWith('NODELB_') || k === 'GOOGLE_OAUTH_ACCESS_TOKEN') delete process.env[k];
   Object.assign(process.env, {
-    NODELB_CLUSTERS: w.sim.clusterName,
-    NODELB_CONTAINER_ENDPOINT: w.sim.containerEndpoint,
-    NODELB_COMPUTE_ENDPOINT: w.sim.computeEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: w.sim.token,
+    NODELB_CLUSTERS: w.gke.clusterName,
+    NODELB_CONTAINER_ENDPOINT: w.gke.containerEndpoint,
+    NODELB_COMPUTE_ENDPOINT: w.gke.computeEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: w.gke.token,
     NODELB_SETTLE_SECONDS: '2',
     NODELB_LOG_LEVEL: 'ERROR',
   });
@@ -139,45 +139,45 @@ function cloudEvent(envelope: PubSubEnvelope, opts: { id?: string; time?: string
 async function gkeNamedWorld(t: T, nodes: number): Promise<FaultWorld> {
   const w = await startFaultWorld({ nodes: 0, seed: 15 });
   t.after(() => w.close());
-  const zones = ['a', 'b', 'c'].map((z) => `${w.sim.location}-${z}`);
+  const zones = ['a', 'b', 'c'].map((z) => `${w.gke.location}-${z}`);
   for (let i = 0; i < nodes; i++) {
     const zone = zones[i % zones.length]!;
-    w.addNode({ name: nodeNameFor(w.sim.cluster, zone, i), zone, externalIP: `203.0.113.${i + 1}` });
+    await w.addNode({ name: nodeNameFor(w.gke.cluster, zone, i), zone, externalIP: `203.0.113.${i + 1}` });
   }
   useFunctionEnv(w);
   return w;
 }
 
 function gceEvent(w: FaultWorld, fixture: LogEntryFixture, node: string): PubSubEnvelope {
-  const zone = w.sim.kube.get<{ metadata: { labels?: Record<string, string> } }>('nodes', undefined, node)?.metadata.labels?.['topology.kubernetes.io/zone'] ?? '';
-  return pubsubEnvelope(retargetGce(loadLogEntry(fixture), { project: w.sim.project, zone, instance: node }));
+  const zone = w.gke.kube.get<{ metadata: { labels?: Record<string, string> } }>('nodes', undefined, node)?.metadata.labels?.['topology.kubernetes.io/zone'] ?? '';
+  return pubsubEnvelope(retargetGce(loadLogEntry(fixture), { project: w.gke.project, zone, instance: node }));
 }
 
 test('row 15: duplicate delivery — the same Scheduler message and the same GCE event twice: the second is a no-op; a replayed old event is ignored', async (t) => {
   tally.scenario('row 15');
   const w = await gkeNamedWorld(t, 3);
-  w.addService({ name: 'web', ports: [80] });
-  const foreign = w.foreign();
+  await w.addService({ name: 'web', ports: [80] });
+  const foreign = await w.foreign();
   const schedule = loadEnvelope('scheduler');
   await nodelbEvent(cloudEvent(schedule, { id: 'sched-1' }));
-  assert.equal(w.ingress('web').length, 3);
-  let mark = w.sim.faults.calls.length;
+  assert.equal((await w.ingress('web')).length, 3);
+  let mark = w.gke.faults.calls.length;
   await nodelbEvent(cloudEvent(schedule, { id: 'sched-1' }));
-  const again = w.sim.faults.calls.slice(mark);
+  const again = w.gke.faults.calls.slice(mark);
   assert.ok(again.length > 0, 'the redelivery re-read the world');
   assert.equal(again.filter((c) => c.write).length, 0, 'and wrote nothing');
 
   const insert = gceEvent(w, 'gce-insert-by-gke', w.nodes[1]!);
   for (let i = 0; i < 2; i++) {
-    mark = w.sim.faults.calls.length;
+    mark = w.gke.faults.calls.length;
     await nodelbEvent(cloudEvent(insert, { id: 'gce-1' }));
-    assert.equal(w.sim.faults.calls.slice(mark).filter((c) => c.write).length, 0, `delivery ${i + 1} of an event about nothing new`);
+    assert.equal(w.gke.faults.calls.slice(mark).filter((c) => c.write).length, 0, `delivery ${i + 1} of an event about nothing new`);
   }
   // A preemption reported an hour ago and delivered again now: acknowledged, no sync at all.
-  mark = w.sim.faults.calls.length;
+  mark = w.gke.faults.calls.length;
   await nodelbEvent(cloudEvent(gceEvent(w, 'gce-preempted', w.nodes[0]!), { id: 'old-1', time: new Date(Date.now() - 3_600_000).toISOString() }));
-  assert.equal(w.sim.faults.calls.length, mark, 'a stale event causes no call');
-  assert.equal(w.ingress('web').length, 3, 'and removes nothing');
+  assert.equal(w.gke.faults.calls.length, mark, 'a stale event causes no call');
+  assert.equal((await w.ingress('web')).length, 3, 'and removes nothing');
   await w.assertInvariants(foreign);
 });
 
@@ -185,21 +185,21 @@ test('row 30: event storm — 200 instance events, 8 at a time, during node chan
   tally.scenario('row 30');
   const w = await gkeNamedWorld(t, 4);
   const services = ['web', 'api', 'dns'];
-  for (const [i, name] of services.entries()) w.addService({ name, ports: [8000 + i] });
+  for (const [i, name] of services.entries()) await w.addService({ name, ports: [8000 + i] });
   await w.converge();
-  const foreign = w.foreign();
+  const foreign = await w.foreign();
   const rng = mulberry32(30);
   const fixtures: LogEntryFixture[] = ['gce-insert-by-gke', 'gce-add-access-config', 'gce-repair-recreate'];
   const total = 200;
   const wave = 8;
   let changes = 0;
   let failedDeliveries = 0;
-  const mark = w.sim.faults.calls.length;
+  const mark = w.gke.faults.calls.length;
   for (let sent = 0; sent < total; sent += wave) {
     if (sent % 40 === 0 && sent > 0) {
       // What a surge upgrade does: a node's address changes while the events pour in.
       const node = rng.pick(w.nodes);
-      w.sim.setExternalIP(node, `198.51.100.${100 + changes}`);
+      await w.setExternalIP(node, `198.51.100.${100 + changes}`);
       changes++;
     }
     const batch = Array.from({ length: wave }, (_, i) => {
@@ -210,7 +210,7 @@ test('row 30: event storm — 200 instance events, 8 at a time, during node chan
     const outcomes = await Promise.allSettled(batch.map((e) => nodelbEvent(e)));
     failedDeliveries += outcomes.filter((o) => o.status === 'rejected').length;
   }
-  const stormCalls = w.sim.faults.calls.slice(mark);
+  const stormCalls = w.gke.faults.calls.slice(mark);
   const landed = statusWrites(stormCalls);
   for (const name of services) {
     const n = landed.get(`default/${name}`) ?? 0;
@@ -223,9 +223,9 @@ test('row 30: event storm — 200 instance events, 8 at a time, during node chan
   t.diagnostic(`${total} events, ${changes} node changes, ${writes} writes, ${stormCalls.filter((c) => c.status === 409).length} conflicts, ${failedDeliveries} deliveries asked for a retry`);
   assert.ok(failedDeliveries <= total / 10, `${failedDeliveries} deliveries would be redelivered`);
   // Quiet again: one more event is a no-op, and the world is converged.
-  const quiet = w.sim.faults.calls.length;
+  const quiet = w.gke.faults.calls.length;
   await nodelbEvent(cloudEvent(gceEvent(w, 'gce-insert-by-gke', w.nodes[0]!)));
-  assert.equal(w.sim.faults.calls.slice(quiet).filter((c) => c.write).length, 0);
+  assert.equal(w.gke.faults.calls.slice(quiet).filter((c) => c.write).length, 0);
   await w.assertInvariants(foreign);
 });
 
@@ -233,8 +233,8 @@ test('row 31: time budget — slow APIs and a small budget: the sync stops at th
   tally.scenario('row 31');
   const w = await startFaultWorld({ nodes: 3, seed: 31, latency: { kubeMs: 25, computeMs: 25, operationMs: 1_000 } });
   t.after(() => w.close());
-  for (let i = 0; i < 16; i++) w.addService({ name: `s-${i}`, ports: [9000 + i] });
-  const foreign = w.foreign();
+  for (let i = 0; i < 16; i++) await w.addService({ name: `s-${i}`, ports: [9000 + i] });
+  const foreign = await w.foreign();
   const budgetMs = 700;
   const run = await w.sync({ config: { timeBudgetMs: budgetMs, concurrency: 4 } });
   assert.equal(run.report.converged, false);
@@ -245,11 +245,11 @@ test('row 31: time budget — slow APIs and a small budget: the sync stops at th
   // What was done is safe: nothing orphaned, nothing denied, no wrong IP (I1 is for the end).
   const { checkOwnership, checkDeniedPorts, checkStatusIPs, checkForeignUntouched } = await import('./invariants.ts');
   assert.deepEqual([...checkOwnership(w.sim, w.config), ...checkDeniedPorts(w.sim, w.config), ...checkStatusIPs(w.sim, w.config), ...checkForeignUntouched(w.sim, w.config, foreign)], []);
-  await w.sim.gce.settle();
+  await w.gke.gce.settle();
   const rest = await w.converge(3);
   t.diagnostic(`first run: ${run.report.durationMs} ms, ${skipped.length} actions left for later; then ${rest.syncs} sync(s) to converge`);
   assert.equal(w.ourRules().length, 16);
-  assert.equal(w.ourDaemonSets().length, 16);
+  assert.equal((await w.ourDaemonSets()).length, 16);
   await w.assertInvariants(foreign);
 });
 

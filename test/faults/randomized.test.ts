@@ -53,7 +53,7 @@ function changeWorld(w: FaultWorld, rng: Rng, m: Model): string {
   try {
     if (roll < 0.2 && m.services.length < 8) {
       const input = randomService(rng, m);
-      w.addService(input);
+      await w.addService(input);
       m.services.push({ namespace: input.namespace ?? 'default', name: input.name });
       return `add Service ${input.namespace}/${input.name} ${JSON.stringify(serviceSpec(input))}${input.annotations ? ` ${JSON.stringify(input.annotations)}` : ''}`;
     }
@@ -73,7 +73,7 @@ function changeWorld(w: FaultWorld, rng: Rng, m: Model): string {
       const zone = `${sim.location}-${rng.pick(['a', 'b', 'c'])}`;
       const name = `node-x${m.serial++}`;
       const v6 = rng.chance(0.4) ? `2001:db8:1::${m.serial}` : undefined;
-      w.addNode({ name, zone, externalIP: `198.18.${m.serial >> 8}.${m.serial & 255}`, externalIPv6: v6 });
+      await w.addNode({ name, zone, externalIP: `198.18.${m.serial >> 8}.${m.serial & 255}`, externalIPv6: v6 });
       m.nodes.push({ name, zone, stopped: false });
       return `add node ${name}${v6 ? ' (dual-stack)' : ''}`;
     }
@@ -146,7 +146,7 @@ function randomService(rng: Rng, m: Model): ServiceInput {
 function modifyService(w: FaultWorld, rng: Rng, s: { namespace: string; name: string }): string {
   const what = rng.pick(['ports', 'type', 'annotation', 'ranges', 'policy'] as const);
   let said: string = what;
-  w.sim.kube.updateService(s.namespace, s.name, (svc: WireService) => {
+  await w.updateService(s.namespace, s.name, (svc: WireService) => {
     const spec = svc.spec as Record<string, unknown>;
     if (what === 'ports') {
       spec.ports = (serviceSpec({ name: s.name, ports: randomPorts(rng) }) as { ports: unknown[] }).ports;
@@ -210,7 +210,7 @@ function changeNode(w: FaultWorld, rng: Rng, n: Model['nodes'][number], m: Model
       n.stopped = true;
       return 'preempted (instance stopped)';
     case 'pod': {
-      const ds = w.ourDaemonSets();
+      const ds = (await w.ourDaemonSets());
       if (ds.length === 0) return 'no proxy pod to upset';
       const name = rng.pick(ds);
       const ready = rng.chance(0.5) ? false : undefined;
@@ -227,16 +227,16 @@ function foreignRule(w: FaultWorld, rng: Rng, m: Model): string {
   if (kind === 'squat') {
     // The very name nodelb wants for a Service, taken by hand.
     const s = m.services.length > 0 ? rng.pick(m.services) : undefined;
-    const uid = s ? w.service(s.name, s.namespace)?.metadata.uid : undefined;
+    const uid = s ? (await w.service(s.name, s.namespace))?.metadata.uid : undefined;
     if (!uid) return 'no Service whose rule name to squat';
-    const name = firewallName(w.sim.clusterUid, uid, 'IPv4');
-    if (w.sim.gce.getFirewall(name)) return `rule ${name} exists already`;
-    w.sim.gce.putFirewall({ name, ...base });
+    const name = firewallName(w.gke.clusterUid, uid, 'IPv4');
+    if (w.gke.gce.getFirewall(name)) return `rule ${name} exists already`;
+    w.gke.gce.putFirewall({ name, ...base });
     return `foreign rule squats ${name}`;
   }
   const name = `nodelb-lookalike-${m.serial++}`;
   const description = kind === 'other-cluster' ? JSON.stringify({ managedBy: 'nodelb', cluster: 'another-cluster', service: 'default/x', uid: 'u', family: 'IPv4' }) : 'hand-made';
-  w.sim.gce.putFirewall({ name, description, ...base });
+  w.gke.gce.putFirewall({ name, description, ...base });
   return `foreign rule ${name} (${kind})`;
 }
 
@@ -245,14 +245,14 @@ function tamper(w: FaultWorld, rng: Rng): string {
   if (rng.chance(0.5) && rules.length > 0) {
     const r = rng.pick(rules);
     // Widened by hand (without denied ports: I4 is about what nodelb opens).
-    w.sim.gce.putFirewall({ ...r, sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['1000-2000'] }] });
+    w.gke.gce.putFirewall({ ...r, sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['1000-2000'] }] });
     tally.badInput('drifted firewall rule');
     return `tamper: rule ${r.name} widened`;
   }
-  const ds = w.ourDaemonSets();
+  const ds = (await w.ourDaemonSets());
   if (ds.length === 0) return 'nothing to tamper with';
   const name = rng.pick(ds);
-  w.sim.kubeSim.api.delete(RESOURCES.daemonsets, 'nodelb-system', name, undefined);
+  w.gke.kubeSim.api.delete(RESOURCES.daemonsets, 'nodelb-system', name, undefined);
   return `tamper: DaemonSet ${name} deleted by hand`;
 }
 
@@ -262,7 +262,7 @@ const KUBE_LISTS = ['/api/v1/services', '/api/v1/nodes', '/api/v1/namespaces', '
 function armFaults(w: FaultWorld, rng: Rng): string[] {
   const armed: string[] = [];
   const add = (rule: FaultRule) => {
-    w.sim.faults.add(rule);
+    w.gke.faults.add(rule);
     armed.push(JSON.stringify(rule, (_, v) => (v instanceof RegExp ? v.source : v === Infinity ? 'always' : v)));
   };
   const n = rng.chance(0.35) ? 0 : rng.int(1, 3);
@@ -314,7 +314,7 @@ function armFaults(w: FaultWorld, rng: Rng): string[] {
   }
   if (rng.chance(0.15)) {
     const k = rng.int(0, 8);
-    w.sim.faults.crashAfterWrites(k);
+    w.gke.faults.crashAfterWrites(k);
     armed.push(`crash after ${k} write(s)`);
   }
   return armed;
@@ -330,12 +330,12 @@ test(`randomized: ${STEPS} steps of world changes, faults and crashes (seed ${SE
   const rng = mulberry32(SEED);
   const w = await startFaultWorld({ nodes: 0, seed: SEED % 100_000, env: { NODELB_SETTLE_SECONDS: '1' } });
   t.after(() => w.close());
-  w.sim.kube.addNamespace('team-a');
+  w.gke.kube.addNamespace('team-a');
   const m: Model = { services: [], nodes: [], serial: 1 };
   for (let i = 0; i < 3; i++) {
-    const zone = `${w.sim.location}-${['a', 'b', 'c'][i]}`;
+    const zone = `${w.gke.location}-${['a', 'b', 'c'][i]}`;
     const name = `node-${i}`;
-    w.addNode({ name, zone, externalIP: `203.0.113.${i + 1}`, externalIPv6: i === 0 ? '2001:db8:1::a' : undefined });
+    await w.addNode({ name, zone, externalIP: `203.0.113.${i + 1}`, externalIPv6: i === 0 ? '2001:db8:1::a' : undefined });
     m.nodes.push({ name, zone, stopped: false });
   }
   const history: string[] = [];
@@ -359,8 +359,8 @@ test(`randomized: ${STEPS} steps of world changes, faults and crashes (seed ${SE
     }
   };
   const checkpoint = async (step: number): Promise<void> => {
-    w.sim.faults.clear();
-    const foreign = w.foreign();
+    w.gke.faults.clear();
+    const foreign = await w.foreign();
     let converged = false;
     for (let i = 1; i <= CONVERGE_WITHIN && !converged; i++) {
       const run = await sync(step);
@@ -372,7 +372,7 @@ test(`randomized: ${STEPS} steps of world changes, faults and crashes (seed ${SE
     if (vs.length > 0) failAt(step, `invariants after convergence:\n${describeViolations(vs)}`);
     checkpoints++;
     for (const s of m.services) {
-      const reason = w.condition(s.name, s.namespace)?.reason ?? 'unclaimed';
+      const reason = (await w.condition(s.name, s.namespace))?.reason ?? 'unclaimed';
       seen.set(reason, (seen.get(reason) ?? 0) + 1);
     }
   };
@@ -381,12 +381,12 @@ test(`randomized: ${STEPS} steps of world changes, faults and crashes (seed ${SE
     const changes = Array.from({ length: rng.int(1, 2) }, () => changeWorld(w, rng, m));
     const armed = armFaults(w, rng);
     history.push(`#${step}: ${changes.join('; ')}${armed.length > 0 ? ` | faults: ${armed.join(', ')}` : ''}`);
-    const foreign = w.foreign();
+    const foreign = await w.foreign();
     // Now and then two runs overlap (a schedule and an event, or a redelivery).
     const overlap = rng.chance(0.1);
     if (overlap) history[history.length - 1] += ' | two syncs at once';
     await Promise.all(Array.from({ length: overlap ? 2 : 1 }, () => sync(step)));
-    w.sim.faults.clear();
+    w.gke.faults.clear();
     // Even mid-failure: nothing foreign touched, no denied port open, no duplicate.
     const always = [...checkForeignUntouched(w.sim, w.config, foreign), ...checkDeniedPorts(w.sim, w.config), ...duplicates(checkOwnership(w.sim, w.config))];
     if (always.length > 0) failAt(step, `invariants that must hold even during faults:\n${describeViolations(always)}`);

@@ -1,7 +1,7 @@
-// Counts what the fault-injection suite did — scenarios, syncs, faults injected (from the sims'
-// call logs), bad inputs tried — per test file, and merges every file's counts into
-// test/faults/TALLY.md. node --test runs each file in its own process, so files meet on disk.
-// Does I/O (a temp directory and TALLY.md).
+// Counts what the fault-injection suite did — scenarios, syncs, faults injected (from the fault
+// proxy's and the sims' call log), bad inputs tried — per test file, and merges every file's
+// counts into build/faults/TALLY.md (ignored; never the source tree). node --test runs each file
+// in its own process, so files meet on disk. Does I/O (a temp directory and TALLY.md).
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -20,7 +20,8 @@ export interface FileTally {
 
 const DIR = join(tmpdir(), 'nodelb-fault-tally');
 const SUITE_DIR = fileURLToPath(new URL('.', import.meta.url));
-const TALLY_MD = join(SUITE_DIR, 'TALLY.md');
+const OUT_DIR = fileURLToPath(new URL('../../build/faults/', import.meta.url));
+const TALLY_MD = join(OUT_DIR, 'TALLY.md');
 
 const current: FileTally = { file: '', scenarios: [], syncs: 0, faults: 0, crashes: 0, faultKinds: {}, badInputs: {} };
 
@@ -97,6 +98,7 @@ export function writeTally(testFileUrl: string): Totals {
     merge(totals.badInputKinds, f.badInputs);
   }
   if (existsSync(SUITE_DIR)) {
+    mkdirSync(OUT_DIR, { recursive: true });
     const tmp = `${TALLY_MD}.${process.pid}.tmp`;
     writeFileSync(tmp, render(totals));
     renameSync(tmp, TALLY_MD);
@@ -117,7 +119,7 @@ function render(t: Totals): string {
     '',
     `- Scenarios: **${t.scenarios}** (matrix rows and randomized runs)`,
     `- Syncs run: **${t.syncs}**`,
-    `- Faults injected: **${t.faults}** (calls the simulated APIs answered with a fault)`,
+    `- Faults injected: **${t.faults}** (calls the fault proxy or the simulated Google APIs answered with a fault)`,
     `- Crashes simulated: **${t.crashes}** (syncs cut off after their k-th write; the calls they lost are among the faults)`,
     `- Bad inputs tried: **${t.badInputs}**`,
     '',
