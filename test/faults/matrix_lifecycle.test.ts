@@ -1,9 +1,8 @@
 // Fault-injection matrix (reliability.md §6), lifecycle and ownership rows: 1 happy path,
 // 2 idempotence, 3 class filtering (and the namespace allow-list), 11 Service deleted (and a
 // terminating namespace), 12 type change, 26 foreign look-alike rules. Every row ends with the
-// invariants I1–I5. Rows 33–36 (Pod Security admission, the hostPort/iptables data path,
-// kube-proxy and status IPs, ExternalDNS/Traefik) need a real cluster: no test is written for
-// them, none is skipped. See README.md beside this file for the map of rows to files.
+// invariants I1–I5. Rows 33–36 are not here (README.md beside this file says where they are, and
+// maps rows to files).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFaultWorld, problems, allowedOf, type FaultWorld } from './harness.ts';

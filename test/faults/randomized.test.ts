@@ -21,7 +21,7 @@ import { firewallName } from '../../functions/core/naming.ts';
 
 const SEED = seedFromEnv();
 // Each step costs real time (controllers, kubelets): fewer steps than the simulator's 300.
-const STEPS = Number(process.env.NODELB_FUZZ_STEPS ?? 40);
+const STEPS = Number(process.env.NODELB_FUZZ_STEPS ?? 30);
 const CHECK_EVERY = 10;
 const CONVERGE_WITHIN = 4;
 
