@@ -35,6 +35,11 @@ const FORWARDING_SYSCTL: Record<IPFamily, string> = {
 // count it; the memory limit bounds a runaway without risking the tiny steady state. No CPU
 // limit: throttling could only delay the iptables set-up, never save anything.
 const RESOURCES = { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } };
+// Requests add up over a pod's containers (one per port): at 10m each, a 100-port Service asked
+// a whole CPU per node, more than an e2-medium has, and the real scheduler left every proxy pod
+// Pending. The first container carries the pod's requests; the others (each an idle shell)
+// ask for a token amount, so a pod at the port cap asks 109m and 412Mi.
+const EXTRA_PORT_RESOURCES = { requests: { cpu: '1m', memory: '4Mi' }, limits: { memory: '64Mi' } };
 
 export function ownerLabels(a: Assessment): Record<string, string> {
   return {
@@ -88,7 +93,7 @@ function schedulingFor(selector: Selector): Pick<V1PodSpec, 'nodeSelector' | 'af
   return out;
 }
 
-function proxyContainer(a: Assessment, port: Assessment['svc']['ports'][number], config: PlanConfig): V1Container {
+function proxyContainer(a: Assessment, port: Assessment['svc']['ports'][number], config: PlanConfig, index: number): V1Container {
   const name = `lb-${port.protocol.toLowerCase()}-${port.port}`;
   const local = a.svc.externalTrafficPolicy === 'Local';
   const env: V1EnvVar[] = [
@@ -108,7 +113,7 @@ function proxyContainer(a: Assessment, port: Assessment['svc']['ports'][number],
     ports: [{ name, containerPort: port.port, hostPort: port.port, protocol: port.protocol }],
     env,
     securityContext: { capabilities: { add: ['NET_ADMIN'] } },
-    resources: structuredClone(RESOURCES),
+    resources: structuredClone(index === 0 ? RESOURCES : EXTRA_PORT_RESOURCES),
     readinessProbe: {
       exec: { command: ['sh', '-c', readinessScript(a.families)] },
       periodSeconds: 10,
@@ -125,7 +130,7 @@ export function desiredDaemonSet(a: Assessment, config: PlanConfig): V1DaemonSet
     enableServiceLinks: false, // thousands of Service env vars help nobody here
     tolerations: [...BUILT_IN_TOLERATIONS.map((t) => ({ ...t })), ...a.settings.tolerations.map((t) => ({ ...t }))],
     ...schedulingFor(a.settings.nodeSelector),
-    containers: a.svc.ports.map((p) => proxyContainer(a, p, config)),
+    containers: a.svc.ports.map((p, i) => proxyContainer(a, p, config, i)),
   };
   // No default priority class: GKE's ResourceQuota limits system-node-critical (servicelb's
   // default) to kube-system, so pods elsewhere would be rejected. The annotation opts in.

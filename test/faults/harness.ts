@@ -1,27 +1,27 @@
-// World setup for the fault-injection suite (no test of its own): a simulated GKE with nodes,
-// Services built from a compact description, one sync with a captured log, write and fault
-// counts from the FaultPlan call log (fed to the tally), convergence with a bound, and the
-// invariants. Does I/O (loopback servers, a temp kubeconfig).
+// World setup for the fault-injection suite (no test of its own): one real control plane per
+// test file (test/cluster, nodelb's identity bound by manifests/, reached only through the fault
+// proxy), reset to an empty world for each scenario; Services from a compact description, world
+// changes through the admin client, waits for the real controllers, one sync with a captured
+// log, write and fault counts from the FaultPlan call log (fed to the tally), and the invariants.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startSimulatedGke, type AddNodeInput, type SimulatedGke } from '../sim/gke.ts';
-import { externalIPFor } from '../sim/scenario.ts';
-import type { CallRecord } from '../sim/faults.ts';
-import type { WireEvent, WireService } from '../sim/kube/types.ts';
+import { after } from 'node:test';
 import { parseConfig, type Config } from '../../functions/config.ts';
 import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import type { Firewall } from '../../functions/adapters/apis.ts';
 import { captureSink, createLogger, type LogEntry } from '../../functions/runtime/log.ts';
 import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
-import { captureForeign, checkInvariants, describeViolations, isOurRule, type ForeignBaseline, type Violation } from './invariants.ts';
+import type { CallRecord } from '../sim/faults.ts';
+import { KubeApiError, type KubeObject } from '../cluster/kube_http.ts';
+import type { AddNodeInput, LocalGke } from '../cluster/local_gke.ts';
+import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { captureForeign, checkInvariants, describeViolations, isOurRule, readWorld, type ForeignBaseline, type Violation, type WorldState } from './invariants.ts';
 import { tally } from './tally.ts';
 
 export const CLASS = 'nodelb.dev/node-ip';
 export const PROXY_NAMESPACE = 'nodelb-system';
 export const SERVING = 'nodelb.dev/Serving';
+const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
 
 type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -43,42 +43,62 @@ export interface ServiceInput {
 }
 
 export interface WorldOptions {
-  seed?: number;
   nodes?: number; // plain Ready nodes with distinct external IPs (default 3)
   env?: Record<string, string>; // extra NODELB_* settings
-  latency?: { kubeMs?: number; computeMs?: number; containerMs?: number; operationMs?: number };
   mode?: 'gke' | 'kubeconfig';
 }
 
 export interface SyncRun {
   report: ClusterReport;
-  calls: CallRecord[]; // what the sims saw during this sync
+  calls: CallRecord[]; // what the proxy and the sims saw during this sync
   writes: number;
   faults: number; // calls answered with an injected fault
   log: LogEntry[];
 }
 
+export type NodeInput = Partial<AddNodeInput>;
+export type EndpointInput = { nodeName: string; ready?: boolean };
+
 export interface FaultWorld {
-  sim: SimulatedGke;
+  gke: LocalGke;
+  real: RealWorld;
   config: Config;
   nodes: string[];
-  addNode(input?: Partial<AddNodeInput>): string;
-  addService(input: ServiceInput): WireService;
-  service(name: string, namespace?: string): WireService | undefined;
-  ingress(name: string, namespace?: string): string[]; // in status order
-  condition(name: string, namespace?: string): { status?: string; reason?: string; message?: string } | undefined;
+  addNode(input?: NodeInput): Promise<string>;
+  removeNode(name: string): Promise<void>;
+  addService(input: ServiceInput): Promise<KubeObject>;
+  service(name: string, namespace?: string): Promise<KubeObject | undefined>;
+  /** Changes a Service as its owner would (read, edit, PUT; another read on a conflict). */
+  updateService(namespace: string, name: string, edit: (svc: KubeObject) => void): Promise<void>;
+  deleteService(namespace: string, name: string): Promise<void>;
+  /** A node's state as its kubelet, a person or the autoscaler changes it. */
+  updateNode(name: string, change: { ready?: boolean; unschedulable?: boolean; deleting?: boolean; taints?: { key: string; value?: string; effect: string }[] }): Promise<void>;
+  setExternalIP(name: string, ip: string | undefined, opts?: { nodeLags?: boolean }): Promise<void>;
+  /** Holds the proxy pod of a DaemonSet on a node not Ready (false) or lets it go (undefined). */
+  setPodReady(daemonSet: string, node: string, ready: false | undefined): Promise<void>;
+  /** Backend pods of a Service on these nodes (Ready unless said), placed by the real
+   *  scheduler; the real EndpointSlice controller makes the slices. Other backends go. */
+  setEndpoints(namespace: string, service: string, endpoints: EndpointInput[]): Promise<void>;
+  /** An unconditional update of a DaemonSet, as another writer would make it. */
+  editDaemonSet(name: string, edit: (ds: KubeObject) => void): Promise<void>;
+  /** Writes a Service's status as another writer would. */
+  writeStatus(name: string, status: object, namespace?: string): Promise<void>;
+  ingress(name: string, namespace?: string): Promise<string[]>; // in status order
+  condition(name: string, namespace?: string): Promise<{ status?: string; reason?: string; message?: string } | undefined>;
   /** Events nodelb recorded on a Service (type Warning unless asked otherwise). */
-  events(name: string, namespace?: string, type?: 'Warning' | 'Normal'): WireEvent[];
-  ourDaemonSets(): string[];
+  events(name: string, namespace?: string, type?: 'Warning' | 'Normal'): Promise<{ reason?: string; message?: string }[]>;
+  ourDaemonSets(): Promise<string[]>;
   ourRules(): Firewall[];
+  /** Waits until the real controllers and kubelets have caught up with the last change. */
+  settle(): Promise<void>;
   sync(opts?: { config?: Partial<Config>; options?: Partial<SyncOptions> }): Promise<SyncRun>;
   /** Fault-free syncs until one reports converged; throws after `max`. */
   converge(max?: number, opts?: { config?: Partial<Config> }): Promise<{ syncs: number; runs: SyncRun[] }>;
-  foreign(): ForeignBaseline;
+  state(): Promise<WorldState>;
+  foreign(): Promise<ForeignBaseline>;
   /** I1–I5 (I1 by one more sync; I3 against `foreign` when given). */
   violations(foreign?: ForeignBaseline, opts?: { config?: Partial<Config> }): Promise<Violation[]>;
   assertInvariants(foreign?: ForeignBaseline, opts?: { config?: Partial<Config> }): Promise<void>;
-  close(): Promise<void>;
 }
 
 export function portsOf(input: ServiceInput): { name: string; port: number; protocol: Protocol; targetPort: number }[] {
@@ -89,7 +109,7 @@ export function portsOf(input: ServiceInput): { name: string; port: number; prot
   });
 }
 
-export function serviceSpec(input: ServiceInput): WireService['spec'] {
+export function serviceSpec(input: ServiceInput): Record<string, unknown> {
   const type = input.type ?? 'LoadBalancer';
   const spec: Record<string, unknown> = { type, selector: { app: input.name }, ports: portsOf(input) };
   if (type === 'LoadBalancer') {
@@ -101,85 +121,302 @@ export function serviceSpec(input: ServiceInput): WireService['spec'] {
   if (input.ipFamilies) spec.ipFamilies = input.ipFamilies;
   if (input.ipFamilyPolicy) spec.ipFamilyPolicy = input.ipFamilyPolicy;
   if (input.externalIPs) spec.externalIPs = input.externalIPs;
-  return spec as WireService['spec'];
+  return spec;
 }
 
+/** Addresses from the documentation ranges, then 198.18/15 (as the old simulator's scenarios). */
+export function externalIPFor(i: number): string {
+  const ranges = ['203.0.113', '198.51.100', '192.0.2'];
+  if (i < 3 * 254) return `${ranges[Math.floor(i / 254)]}.${(i % 254) + 1}`;
+  const m = i - 3 * 254 + 1;
+  return `198.${18 + (m >> 16)}.${(m >> 8) & 255}.${m & 255}`;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function isReady(o: KubeObject): boolean {
+  return ((o.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Retries a read-modify-write against the real server until no conflict (another writer). */
+async function onConflictRetry(fn: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await fn();
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409) || i >= 10) throw err;
+    }
+  }
+}
+
+// ---- one control plane per test file --------------------------------------------------------
+
+let shared: Promise<RealWorld> | undefined;
+let worlds = 0;
+// Registered when the test file loads this module, so it is the file's hook, not a test's.
+after(async () => {
+  if (shared) await (await shared).close();
+});
+
+function controlPlane(): Promise<RealWorld> {
+  shared ??= startRealWorld();
+  return shared;
+}
+
+async function waitFor<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
+    await sleep(150);
+  }
+}
+
+/** Back to an empty world: no nodes, no Services but the API server's own, no DaemonSets,
+ *  pods or Events in the namespaces tests use, no firewall rules, no faults, no calls. */
+async function reset(rw: RealWorld): Promise<void> {
+  const { gke } = rw;
+  const admin = gke.admin;
+  gke.faults.clear();
+  const namespaces = (await admin.list('/api/v1/namespaces')).items.map((n) => n.metadata.name).filter((n) => !SYSTEM_NAMESPACES.has(n));
+  for (const svc of (await admin.list('/api/v1/services')).items) {
+    const { namespace = '', name } = svc.metadata;
+    if (SYSTEM_NAMESPACES.has(namespace) || (namespace === 'default' && name === 'kubernetes')) continue;
+    const path = `/api/v1/namespaces/${namespace}/services/${name}`;
+    if ((svc.metadata as { finalizers?: string[] }).finalizers?.length) await admin.mergePatch(path, { metadata: { finalizers: null } });
+    await admin.delete(path);
+  }
+  for (const ds of (await admin.list('/apis/apps/v1/daemonsets')).items) {
+    if (SYSTEM_NAMESPACES.has(ds.metadata.namespace ?? '')) continue;
+    await admin.delete(`/apis/apps/v1/namespaces/${ds.metadata.namespace}/daemonsets/${ds.metadata.name}`, { propagationPolicy: 'Background' });
+  }
+  // Pods go at once (grace 0): a node about to be deleted has no kubelet left to finish them.
+  for (const ns of namespaces) {
+    for (const pod of (await admin.list(`/api/v1/namespaces/${ns}/pods`)).items) await admin.delete(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`, { gracePeriodSeconds: 0 });
+    await admin.delete(`/api/v1/namespaces/${ns}/events`);
+  }
+  for (const node of (await admin.list('/api/v1/nodes')).items) {
+    if ((node.metadata as { finalizers?: string[] }).finalizers?.length) await admin.mergePatch(`/api/v1/nodes/${node.metadata.name}`, { metadata: { finalizers: null } });
+    await gke.removeNode(node.metadata.name);
+  }
+  for (const inst of gke.gce.listInstances()) {
+    const zone = /\/zones\/([^/]+)$/.exec(inst.zone ?? '')?.[1] ?? '';
+    gke.gce.removeInstance({ project: gke.project, zone, name: inst.name ?? '' });
+  }
+  for (const r of gke.gce.listFirewalls()) gke.gce.deleteFirewall(r.name ?? '', /\/projects\/([^/]+)\//.exec(r.selfLink ?? '')?.[1]);
+  await waitFor('an empty world', async () => {
+    const [nodes, dss, pods] = await Promise.all(['/api/v1/nodes', '/apis/apps/v1/namespaces/nodelb-system/daemonsets', '/api/v1/namespaces/nodelb-system/pods'].map((p) => admin.list(p)));
+    if ((pods?.items ?? []).length > 0) for (const p of pods?.items ?? []) await admin.delete(`/api/v1/namespaces/nodelb-system/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 });
+    return nodes?.items.length === 0 && dss?.items.length === 0 && pods?.items.length === 0;
+  });
+  gke.faults.resetCalls();
+}
+
+// ---- a world ---------------------------------------------------------------------------------
+
 export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWorld> {
-  const sim = await startSimulatedGke({ seed: opts.seed ?? 7, latency: opts.latency });
-  const kubeconfigPath = sim.writeKubeconfig(mkdtempSync(join(tmpdir(), 'nodelb-faults-')));
+  const real = await controlPlane();
+  await reset(real);
+  const gke = real.gke;
+  const admin = gke.admin;
+  worlds++;
   const config = parseConfig({
-    NODELB_COMPUTE_ENDPOINT: sim.computeEndpoint,
-    NODELB_CONTAINER_ENDPOINT: sim.containerEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: sim.token,
-    NODELB_CLUSTERS: sim.clusterName,
-    NODELB_SETTLE_SECONDS: '5',
+    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
+    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
+    NODELB_CLUSTERS: gke.clusterName,
+    // Long enough for the real DaemonSet controller, scheduler and kubelets on a busy machine.
+    NODELB_SETTLE_SECONDS: '30',
     ...opts.env,
   });
   const mode = opts.mode ?? 'gke';
-  const target: ClusterTarget = mode === 'gke' ? { kind: 'gke', name: sim.clusterName } : { kind: 'kubeconfig', path: kubeconfigPath };
+  const target: ClusterTarget = mode === 'gke' ? { kind: 'gke', name: gke.clusterName } : { kind: 'kubeconfig', path: real.kubeconfigPath };
+  const zone = `${gke.location}-a`;
   let nodeCounter = 0;
+  let started = false; // once the world is built, changes wait for the controllers
   let tallied = 0; // calls already counted by the tally (concurrent syncs share the log)
   let crashCounted = false;
+  const svcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/services${name ? `/${name}` : ''}`;
+  const ensureNamespace = async (ns: string) => {
+    try {
+      await admin.post('/api/v1/namespaces', { metadata: { name: ns } });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+    }
+  };
+
+  /** What the controllers' work shows: a change here means they are still at it. */
+  let unsettled = ''; // why the last look was not settled, for the timeout message
+  const controllerView = async (): Promise<string | undefined> => {
+    await gke.kubelets.idle();
+    const [dss, pods, slices] = await Promise.all([
+      admin.list(`/apis/apps/v1/namespaces/${PROXY_NAMESPACE}/daemonsets`),
+      admin.list(`/api/v1/pods`),
+      admin.list('/apis/discovery.k8s.io/v1/endpointslices'),
+    ]);
+    const live = (pods?.items ?? []).filter((p) => !SYSTEM_NAMESPACES.has(p.metadata.namespace ?? ''));
+    for (const ds of dss?.items ?? []) {
+      unsettled = `DaemonSet ${ds.metadata.name}: generation ${ds.metadata.generation}, status ${JSON.stringify(ds.status)}`;
+      if (ds.status?.observedGeneration !== ds.metadata.generation) return undefined;
+      const own = live.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === ds.metadata.uid) && !p.metadata.deletionTimestamp);
+      unsettled += `; ${own.filter(isReady).length} of its ${own.length} pods Ready`;
+      // Pods on nodes the DaemonSet no longer wants (a NoSchedule taint) count as misscheduled,
+      // not Ready: every pod is counted once, and no more are Ready by status than by pods.
+      const counted = (ds.status?.currentNumberScheduled ?? 0) + (ds.status?.numberMisscheduled ?? 0);
+      if (counted !== own.length || (ds.status?.numberReady ?? 0) > own.filter(isReady).length) return undefined;
+    }
+    unsettled = 'still changing';
+    return JSON.stringify([
+      (dss?.items ?? []).map((d) => [d.metadata.name, d.metadata.generation, d.status]),
+      live.map((p) => [p.metadata.name, p.spec?.nodeName, p.status?.phase, isReady(p), p.metadata.deletionTimestamp]),
+      (slices?.items ?? []).map((s) => [s.metadata.name, s.endpoints]),
+    ]);
+  };
 
   const w: FaultWorld = {
-    sim,
+    gke,
+    real,
     config,
     nodes: [],
-    addNode(input = {}) {
+    async addNode(input = {}) {
       const i = nodeCounter++;
       const name = input.name ?? `node-${i}`;
-      sim.addNode({ externalIP: externalIPFor(i), ...input, name });
+      await gke.addNode({ zone, externalIP: externalIPFor(i), ...input, name });
       w.nodes.push(name);
+      if (started) await w.settle();
       return name;
     },
-    addService(input) {
+    async removeNode(name) {
+      await gke.removeNode(name);
+      w.nodes = w.nodes.filter((n) => n !== name);
+      await w.settle();
+    },
+    async addService(input) {
       const namespace = input.namespace ?? 'default';
-      if (!sim.kube.get('namespaces', undefined, namespace)) sim.kube.addNamespace(namespace);
-      return sim.kube.addService({ namespace, name: input.name, annotations: input.annotations, spec: serviceSpec(input) });
+      await ensureNamespace(namespace);
+      return admin.post(svcPath(namespace), {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { namespace, name: input.name, ...(input.annotations ? { annotations: input.annotations } : {}) },
+        spec: serviceSpec(input),
+      });
     },
-    service: (name, namespace = 'default') => sim.kube.get<WireService>('services', namespace, name),
-    ingress(name, namespace = 'default') {
-      const svc = w.service(name, namespace) as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } } | undefined;
-      return (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '');
+    service: (name, namespace = 'default') => admin.find(svcPath(namespace, name)),
+    updateService: (namespace, name, edit) =>
+      onConflictRetry(async () => {
+        const svc = await admin.get(svcPath(namespace, name));
+        edit(svc);
+        await admin.put(svcPath(namespace, name), svc);
+      }),
+    deleteService: (namespace, name) => admin.delete(svcPath(namespace, name)),
+    async updateNode(name, change) {
+      if (change.ready !== undefined) await gke.kubelets.setReady(name, change.ready);
+      if (change.unschedulable !== undefined) await admin.mergePatch(`/api/v1/nodes/${name}`, { spec: { unschedulable: change.unschedulable } });
+      if (change.taints !== undefined) await admin.mergePatch(`/api/v1/nodes/${name}`, { spec: { taints: change.taints } });
+      if (change.deleting) {
+        // A Node being deleted: a finalizer (as a cloud controller's) holds it with a deletionTimestamp.
+        await admin.mergePatch(`/api/v1/nodes/${name}`, { metadata: { finalizers: ['nodelb.test/hold'] } });
+        await admin.delete(`/api/v1/nodes/${name}`);
+      }
+      await w.settle();
     },
-    condition(name, namespace = 'default') {
-      const svc = w.service(name, namespace) as { status?: { conditions?: { type: string; status?: string; reason?: string; message?: string }[] } } | undefined;
-      return svc?.status?.conditions?.find((c) => c.type === SERVING);
+    setExternalIP: (name, ip, o) => gke.setExternalIP(name, ip, o),
+    async setPodReady(daemonSet, node, ready) {
+      await gke.kubelets.holdPods(node, daemonSet, ready === false ? 'not-ready' : undefined);
+      await w.settle();
     },
-    events(name, namespace = 'default', type = 'Warning') {
-      return sim.kube
-        .list<WireEvent & { involvedObject?: { name?: string; namespace?: string }; type?: string; reportingComponent?: string }>('events', namespace)
-        .filter((e) => e.involvedObject?.name === name && e.type === type && e.reportingComponent === 'nodelb.dev/controller');
+    async setEndpoints(namespace, service, endpoints) {
+      await ensureNamespace(namespace);
+      const pods = (await admin.list(`/api/v1/namespaces/${namespace}/pods?labelSelector=app%3D${service}`)).items;
+      const wanted = new Map(endpoints.map((e) => [`${service}-${e.nodeName}`, e]));
+      for (const p of pods) if (!wanted.has(p.metadata.name)) await admin.delete(`/api/v1/namespaces/${namespace}/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 });
+      for (const [podName, e] of wanted) {
+        await gke.kubelets.holdPods(e.nodeName, podName, e.ready === false ? 'not-ready' : undefined);
+        if (pods.some((p) => p.metadata.name === podName)) continue;
+        await admin.post(`/api/v1/namespaces/${namespace}/pods`, {
+          metadata: { name: podName, namespace, labels: { app: service } },
+          spec: {
+            // Required node affinity, so the real scheduler places it (as a Deployment's pod would be).
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [e.nodeName] }] }] } } },
+            tolerations: [{ operator: 'Exists' }],
+            containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+          },
+        });
+      }
+      await w.settle();
     },
-    ourDaemonSets: () =>
-      sim.kube
-        .list('daemonsets', PROXY_NAMESPACE, 'app.kubernetes.io/managed-by=nodelb')
-        .map((d) => d.metadata.name ?? '')
+    editDaemonSet: (name, edit) =>
+      onConflictRetry(async () => {
+        const path = `/apis/apps/v1/namespaces/${PROXY_NAMESPACE}/daemonsets/${name}`;
+        const ds = await admin.get(path);
+        edit(ds);
+        await admin.put(path, ds);
+      }),
+    writeStatus: (name, status, namespace = 'default') =>
+      onConflictRetry(async () => {
+        const svc = await admin.get(svcPath(namespace, name));
+        await admin.put(`${svcPath(namespace, name)}/status`, { ...svc, status: { ...(svc.status as object), ...status } });
+      }),
+    async ingress(name, namespace = 'default') {
+      const svc = await w.service(name, namespace);
+      return ((svc?.status?.loadBalancer?.ingress ?? []) as { ip?: string }[]).map((i) => i.ip ?? '');
+    },
+    async condition(name, namespace = 'default') {
+      const svc = await w.service(name, namespace);
+      return ((svc?.status?.conditions ?? []) as { type: string; status?: string; reason?: string; message?: string }[]).find((c) => c.type === SERVING);
+    },
+    async events(name, namespace = 'default', type = 'Warning') {
+      const uid = (await w.service(name, namespace))?.metadata.uid;
+      return ((await admin.list(`/api/v1/namespaces/${namespace}/events`)).items as (KubeObject & { involvedObject?: { name?: string; uid?: string }; type?: string; reportingComponent?: string; reason?: string; message?: string })[])
+        .filter((e) => e.involvedObject?.name === name && (uid === undefined || e.involvedObject.uid === uid) && e.type === type && e.reportingComponent === 'nodelb.dev/controller')
+        .sort((a, b) => ((a.metadata.creationTimestamp ?? '') < (b.metadata.creationTimestamp ?? '') ? -1 : 1));
+    },
+    ourDaemonSets: async () =>
+      (await admin.list(`/apis/apps/v1/namespaces/${PROXY_NAMESPACE}/daemonsets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dnodelb`)).items
+        .filter((d) => !d.metadata.deletionTimestamp)
+        .map((d) => d.metadata.name)
         .sort(),
     ourRules: () =>
-      sim.gce
+      gke.gce
         .listFirewalls()
-        .filter((r) => isOurRule(sim, r))
+        .filter((r) => isOurRule(gke.clusterUid, r))
         .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1)),
+    async settle() {
+      let last: string | undefined;
+      await waitFor(() => `the controllers and kubelets to catch up (${unsettled})`, async () => {
+        const now = await controllerView();
+        const same = now !== undefined && now === last;
+        if (now !== undefined && last !== undefined && !same) {
+          let i = 0;
+          while (now[i] === last[i]) i++;
+          unsettled = `still changing: …${now.slice(Math.max(0, i - 200), i + 100)}…`;
+        }
+        last = now;
+        if (!same) await sleep(250);
+        return same;
+      });
+    },
     async sync(o = {}) {
-      const mark = sim.faults.calls.length;
-      if (!sim.faults.crashed) crashCounted = false;
+      const calls0 = gke.faults.calls.length;
+      if (!gke.faults.crashed) crashCounted = false;
       const cap = captureSink();
       const report = await syncCluster(target, { ...config, ...o.config }, {
         logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
         trigger: 'fault-test',
-        settlePollMs: 20,
+        settlePollMs: 100,
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...o.options,
       });
-      const calls = sim.faults.calls.slice(mark);
+      const calls = gke.faults.calls.slice(calls0);
       tally.sync();
-      if (sim.faults.crashed && !crashCounted) {
+      if (gke.faults.crashed && !crashCounted) {
         crashCounted = true; // once per crash, even when two syncs ran into it together
         tally.crash();
       }
-      tally.faultsIn(sim.faults.calls.slice(Math.min(tallied, sim.faults.calls.length)));
-      tallied = sim.faults.calls.length;
+      tally.faultsIn(gke.faults.calls.slice(Math.min(tallied, gke.faults.calls.length)));
+      tallied = gke.faults.calls.length;
       const faults = calls.filter((c) => c.fault !== undefined && c.fault !== 'none').length;
       return { report, calls, writes: calls.filter((c) => c.write).length, faults, log: cap.entries };
     },
@@ -193,17 +430,22 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
       const last = runs[runs.length - 1]?.report;
       throw new Error(`not converged after ${max} fault-free syncs: ${JSON.stringify({ errors: last?.errors, notes: last?.plan.notes, failed: last?.results.filter((r) => r.outcome !== 'applied') })}`);
     },
-    foreign: () => captureForeign(sim, config),
-    violations: (foreign, o = {}) => checkInvariants(sim, { ...config, ...o.config }, { foreign, resync: () => w.sync(o) }),
+    state: () => readWorld(gke),
+    foreign: async () => captureForeign(await readWorld(gke), config),
+    violations: (foreign, o = {}) => checkInvariants(() => readWorld(gke), { ...config, ...o.config }, { foreign, resync: () => w.sync(o) }),
     async assertInvariants(foreign, o = {}) {
       const vs = await w.violations(foreign, o);
       assert.equal(vs.length, 0, `invariants violated:\n${describeViolations(vs)}`);
     },
-    close: () => sim.close(),
   };
-  for (let i = 0; i < (opts.nodes ?? 3); i++) w.addNode();
+  for (let i = 0; i < (opts.nodes ?? 3); i++) await w.addNode();
+  await w.settle();
+  started = true;
   return w;
 }
+
+/** How many worlds this file has started (one control plane serves them all). */
+export const worldCount = () => worlds;
 
 /** What went wrong in a report, for assertion messages. */
 export function problems(r: ClusterReport): string {
@@ -224,10 +466,4 @@ export function logLines(log: readonly LogEntry[], text: string | RegExp): LogEn
 /** The `allowed` list of a rule as "tcp:80,443 udp:53" for compact assertions. */
 export function allowedOf(rule: Firewall | undefined): string {
   return (rule?.allowed ?? []).map((a) => `${a.IPProtocol}:${(a.ports ?? []).join(',')}`).join(' ');
-}
-
-export async function withWorld<T>(t: { after(fn: () => Promise<void>): void }, opts: WorldOptions, fn: (w: FaultWorld) => Promise<T>): Promise<T> {
-  const w = await startFaultWorld(opts);
-  t.after(() => w.close());
-  return fn(w);
 }

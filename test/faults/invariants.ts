@@ -1,5 +1,5 @@
-// The five invariants of the fault-injection suite (reliability.md §6), checked against the
-// simulated GKE's state and call log, independently of nodelb's own code (its parsers and
+// The five invariants of the fault-injection suite, checked against the
+// real API server's objects, the Compute sim and the call log, independently of nodelb's own code (its parsers and
 // sorters are not reused, so a bug there cannot hide itself):
 //   I1 a second sync with no change makes zero writes;
 //   I2 every owned rule and DaemonSet maps to one live claimed Service (no duplicates), none
@@ -7,11 +7,46 @@
 //   I3 nothing without our marker is modified or deleted (nor written to, nor given an Event);
 //   I4 no denied port is ever opened (rules and proxy hostPorts);
 //   I5 status IPs are a sorted subset of the current Ready nodes' external IPs.
-// Reads the sims in-process; I1 runs the sync it is given.
-import type { SimulatedGke } from '../sim/gke.ts';
+// Checks a snapshot of the world (readWorld: the real API server through the admin client, the
+// Compute sim in-process, the call log); I1 runs the sync it is given.
 import type { Config } from '../../functions/config.ts';
-import type { WireDaemonSet, WireObject, WireService } from '../sim/kube/types.ts';
 import type { Firewall, Instance } from '../../functions/adapters/apis.ts';
+import type { CallRecord } from '../sim/faults.ts';
+import type { KubeObject } from '../cluster/kube_http.ts';
+import type { LocalGke } from '../cluster/local_gke.ts';
+
+type WireObject = KubeObject;
+type WireService = KubeObject;
+type WireDaemonSet = KubeObject;
+
+/** Everything the checks look at, read at one moment. */
+export interface WorldState {
+  clusterUid: string;
+  services: KubeObject[];
+  daemonSets: KubeObject[]; // every namespace
+  nodes: KubeObject[];
+  events: KubeObject[]; // every namespace
+  firewalls: Firewall[];
+  calls: readonly CallRecord[];
+  instance(ref: { project: string; zone: string; name: string }): Instance | undefined;
+}
+
+/** Reads the world with the test's own admin client (not nodelb's code). */
+export async function readWorld(gke: LocalGke): Promise<WorldState> {
+  const [services, daemonSets, nodes, events] = await Promise.all(
+    ['/api/v1/services', '/apis/apps/v1/daemonsets', '/api/v1/nodes', '/api/v1/events'].map(async (p) => (await gke.admin.list(p)).items),
+  );
+  return {
+    clusterUid: gke.clusterUid,
+    services: services ?? [],
+    daemonSets: daemonSets ?? [],
+    nodes: nodes ?? [],
+    events: events ?? [],
+    firewalls: gke.gce.listFirewalls(),
+    calls: gke.faults.calls,
+    instance: (ref) => gke.gce.getInstance(ref),
+  };
+}
 
 export type InvariantName = 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
 
@@ -56,8 +91,8 @@ const projectOfRule = (rule: Firewall) => /\/projects\/([^/]+)\//.exec(rule.self
 const ruleKey = (rule: Firewall) => `${projectOfRule(rule)}/${rule.name ?? ''}`;
 const key = (o: WireObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
-export function isOurRule(sim: SimulatedGke, rule: Firewall): boolean {
-  return markerOf(rule)?.cluster === sim.clusterUid;
+export function isOurRule(clusterUid: string, rule: Firewall): boolean {
+  return markerOf(rule)?.cluster === clusterUid;
 }
 
 function isOurDaemonSet(ds: WireObject, config: InvariantConfig): boolean {
@@ -88,31 +123,31 @@ function serviceWatched(svc: WireService): string {
   return JSON.stringify({ labels: svc.metadata.labels, annotations: svc.metadata.annotations, spec: svc.spec, status: svc.status });
 }
 
-export function captureForeign(sim: SimulatedGke, config: InvariantConfig): ForeignBaseline {
+export function captureForeign(world: WorldState, config: InvariantConfig): ForeignBaseline {
   const rules = new Map<string, string>();
-  for (const r of sim.gce.listFirewalls()) if (!isOurRule(sim, r)) rules.set(ruleKey(r), JSON.stringify(r));
+  for (const r of world.firewalls) if (!isOurRule(world.clusterUid, r)) rules.set(ruleKey(r), JSON.stringify(r));
   const daemonSets = new Map<string, string>();
-  for (const ds of sim.kube.list<WireDaemonSet>('daemonsets')) if (!isOurDaemonSet(ds, config)) daemonSets.set(key(ds), dsWatched(ds));
+  for (const ds of world.daemonSets) if (!isOurDaemonSet(ds, config)) daemonSets.set(key(ds), dsWatched(ds));
   const services = new Map<string, { uid: string; json: string }>();
-  for (const s of sim.kube.list<WireService>('services')) {
+  for (const s of world.services) {
     if (!isClaimed(s, config) && !carriesOurMarker(s)) services.set(key(s), { uid: s.metadata.uid ?? '', json: serviceWatched(s) });
   }
-  const events = new Set(sim.kube.list('events').map(key));
-  return { mark: sim.faults.calls.length, rules, daemonSets, services, events };
+  const events = new Set(world.events.map(key));
+  return { mark: world.calls.length, rules, daemonSets, services, events };
 }
 
 // ---- the checks --------------------------------------------------------------------------
 
-export function checkOwnership(sim: SimulatedGke, config: InvariantConfig): Violation[] {
+export function checkOwnership(world: WorldState, config: InvariantConfig): Violation[] {
   const out: Violation[] = [];
-  const services = new Map(sim.kube.list<WireService>('services').map((s) => [s.metadata.uid ?? '', s]));
+  const services = new Map(world.services.map((s) => [s.metadata.uid ?? '', s]));
   const owner = (uid: string, what: string): void => {
     const svc = services.get(uid);
     if (!svc) out.push({ invariant: 'I2', message: `${what} belongs to Service uid ${uid}, which does not exist` });
     else if (!isClaimed(svc, config)) out.push({ invariant: 'I2', message: `${what} belongs to ${key(svc)}, which nodelb does not claim (type ${svc.spec?.type}, class ${svc.spec?.loadBalancerClass ?? 'none'})` });
   };
   const dsByUid = new Map<string, string[]>();
-  for (const ds of sim.kube.list<WireDaemonSet>('daemonsets', config.namespace)) {
+  for (const ds of world.daemonSets) {
     if (!isOurDaemonSet(ds, config)) continue;
     const uid = ds.metadata.labels?.[SERVICE_UID] ?? '';
     dsByUid.set(uid, [...(dsByUid.get(uid) ?? []), ds.metadata.name ?? '']);
@@ -120,9 +155,9 @@ export function checkOwnership(sim: SimulatedGke, config: InvariantConfig): Viol
   }
   for (const [uid, names] of dsByUid) if (names.length > 1) out.push({ invariant: 'I2', message: `Service uid ${uid} has ${names.length} DaemonSets: ${names.join(', ')}` });
   const rulesByOwner = new Map<string, string[]>();
-  for (const r of sim.gce.listFirewalls()) {
+  for (const r of world.firewalls) {
     const m = markerOf(r);
-    if (!m || m.cluster !== sim.clusterUid) continue;
+    if (!m || m.cluster !== world.clusterUid) continue;
     const k = `${m.uid} ${m.family}`;
     rulesByOwner.set(k, [...(rulesByOwner.get(k) ?? []), r.name ?? '']);
     owner(m.uid, `firewall rule ${r.name}`);
@@ -155,36 +190,36 @@ function pathTargets(path: string): { rule?: string; daemonSet?: string; service
   return {};
 }
 
-export function checkForeignUntouched(sim: SimulatedGke, config: InvariantConfig, base: ForeignBaseline): Violation[] {
+export function checkForeignUntouched(world: WorldState, config: InvariantConfig, base: ForeignBaseline): Violation[] {
   const out: Violation[] = [];
   const v = (message: string) => out.push({ invariant: 'I3', message });
-  const rules = new Map(sim.gce.listFirewalls().map((r) => [ruleKey(r), r]));
+  const rules = new Map(world.firewalls.map((r) => [ruleKey(r), r]));
   for (const [k, json] of base.rules) {
     const now = rules.get(k);
     if (!now) v(`foreign firewall rule ${k} was deleted`);
     else if (JSON.stringify(now) !== json) v(`foreign firewall rule ${k} was modified`);
   }
-  const daemonSets = new Map(sim.kube.list<WireDaemonSet>('daemonsets').map((d) => [key(d), d]));
+  const daemonSets = new Map(world.daemonSets.map((d) => [key(d), d]));
   for (const [k, json] of base.daemonSets) {
     const now = daemonSets.get(k);
     if (!now) v(`foreign DaemonSet ${k} was deleted`);
     else if (dsWatched(now) !== json) v(`foreign DaemonSet ${k} was modified`);
   }
-  const services = new Map(sim.kube.list<WireService>('services').map((s) => [key(s), s]));
+  const services = new Map(world.services.map((s) => [key(s), s]));
   const foreignUids = new Set<string>();
   for (const [k, { uid, json }] of base.services) {
     foreignUids.add(uid);
     const now = services.get(k);
     if (now && now.metadata.uid === uid && serviceWatched(now) !== json) v(`Service ${k}, not nodelb's, was modified`);
   }
-  for (const c of sim.faults.calls.slice(base.mark)) {
+  for (const c of world.calls.slice(base.mark)) {
     if (!c.write) continue;
     const t = pathTargets(c.path);
     if (t.rule && base.rules.has(t.rule)) v(`${c.method} ${c.path}: a write to a foreign firewall rule`);
     if (t.daemonSet && base.daemonSets.has(t.daemonSet)) v(`${c.method} ${c.path}: a write to a foreign DaemonSet`);
     if (t.service && base.services.has(t.service)) v(`${c.method} ${c.path}: a write to a Service nodelb does not claim`);
   }
-  for (const e of sim.kube.list<WireObject & { involvedObject?: { uid?: string }; reportingComponent?: string; source?: { component?: string } }>('events')) {
+  for (const e of world.events as (WireObject & { involvedObject?: { uid?: string }; reportingComponent?: string; source?: { component?: string } })[]) {
     if (base.events.has(key(e))) continue;
     const ours = e.reportingComponent === 'nodelb.dev/controller' || e.source?.component === 'nodelb';
     if (ours && foreignUids.has(e.involvedObject?.uid ?? '')) v(`Event ${key(e)} recorded on a Service nodelb does not claim`);
@@ -197,11 +232,11 @@ function portEntries(entry: string): [number, number] {
   return [Number(a), Number(b ?? a)];
 }
 
-export function checkDeniedPorts(sim: SimulatedGke, config: InvariantConfig): Violation[] {
+export function checkDeniedPorts(world: WorldState, config: InvariantConfig): Violation[] {
   const out: Violation[] = [];
   const denied = (from: number, to: number) => config.deniedPorts.find((d) => from <= d.to && d.from <= to);
-  for (const r of sim.gce.listFirewalls()) {
-    if (!isOurRule(sim, r)) continue; // look-alikes are not ours: I3 watches them
+  for (const r of world.firewalls) {
+    if (!isOurRule(world.clusterUid, r)) continue; // look-alikes are not ours: I3 watches them
     for (const a of r.allowed ?? []) {
       for (const p of a.ports ?? []) {
         const [from, to] = portEntries(p);
@@ -210,7 +245,7 @@ export function checkDeniedPorts(sim: SimulatedGke, config: InvariantConfig): Vi
       }
     }
   }
-  for (const ds of sim.kube.list<WireDaemonSet>('daemonsets', config.namespace)) {
+  for (const ds of world.daemonSets) {
     if (!isOurDaemonSet(ds, config)) continue;
     const containers = (ds.spec as { template?: { spec?: { containers?: { ports?: { hostPort?: number; protocol?: string }[] }[] } } } | undefined)?.template?.spec?.containers ?? [];
     for (const c of containers) {
@@ -262,16 +297,16 @@ function compareParts(a: number[], b: number[]): number {
 
 /** External IPs of the nodes that are Ready now: GCE's natIP/externalIpv6 for GCE nodes whose
  *  instance is RUNNING, Node.status.addresses otherwise. Canonical forms. */
-export function readyNodeIPs(sim: SimulatedGke): Set<string> {
+export function readyNodeIPs(world: WorldState): Set<string> {
   const out = new Set<string>();
-  for (const n of sim.kube.list<WireObject>('nodes')) {
+  for (const n of world.nodes) {
     if (n.metadata.deletionTimestamp !== undefined) continue;
     const ready = ((n.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
     if (!ready) continue;
     const providerID = (n.spec as { providerID?: string } | undefined)?.providerID ?? '';
     const m = /^gce:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(providerID);
     if (m) {
-      const inst: Instance | undefined = sim.gce.getInstance({ project: m[1] ?? '', zone: m[2] ?? '', name: m[3] ?? '' });
+      const inst: Instance | undefined = world.instance({ project: m[1] ?? '', zone: m[2] ?? '', name: m[3] ?? '' });
       if (!inst || inst.status !== 'RUNNING') continue;
       for (const nic of inst.networkInterfaces ?? []) {
         for (const ac of nic.accessConfigs ?? []) if (ac.natIP) out.add(canonical(ac.natIP));
@@ -285,10 +320,10 @@ export function readyNodeIPs(sim: SimulatedGke): Set<string> {
   return out;
 }
 
-export function checkStatusIPs(sim: SimulatedGke, config: InvariantConfig): Violation[] {
+export function checkStatusIPs(world: WorldState, config: InvariantConfig): Violation[] {
   const out: Violation[] = [];
-  const ready = readyNodeIPs(sim);
-  for (const svc of sim.kube.list<WireService>('services')) {
+  const ready = readyNodeIPs(world);
+  for (const svc of world.services) {
     if (!isClaimed(svc, config) && !carriesOurMarker(svc)) continue;
     const ingress = ingressOf(svc);
     const v = (message: string) => out.push({ invariant: 'I5', message: `${key(svc)}: ${message}` });
@@ -319,17 +354,18 @@ export interface CheckOptions {
 }
 
 /** Every violation found; empty when all hold. */
-export async function checkInvariants(sim: SimulatedGke, config: InvariantConfig, opts: CheckOptions = {}): Promise<Violation[]> {
-  const out: Violation[] = [...checkOwnership(sim, config), ...checkDeniedPorts(sim, config), ...checkStatusIPs(sim, config)];
+export async function checkInvariants(read: () => Promise<WorldState>, config: InvariantConfig, opts: CheckOptions = {}): Promise<Violation[]> {
+  const world = await read();
+  const out: Violation[] = [...checkOwnership(world, config), ...checkDeniedPorts(world, config), ...checkStatusIPs(world, config)];
   if (opts.resync) {
-    const mark = sim.faults.calls.length;
+    const mark = world.calls.length;
     await opts.resync();
-    const writes = sim.faults.calls.slice(mark).filter((c) => c.write);
+    const writes = world.calls.slice(mark).filter((c) => c.write);
     if (writes.length > 0) {
       out.push({ invariant: 'I1', message: `a sync with nothing changed made ${writes.length} write(s): ${writes.map((c) => `${c.api} ${c.method} ${c.path} → ${c.status}`).join('; ')}` });
     }
   }
-  if (opts.foreign) out.push(...checkForeignUntouched(sim, config, opts.foreign));
+  if (opts.foreign) out.push(...checkForeignUntouched(opts.resync ? await read() : world, config, opts.foreign));
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Fault-injection matrix (reliability.md §6), Kubernetes API faults: 16 conflicts (409) on
+// Fault-injection matrix, Kubernetes API faults: 16 conflicts (409) on
 // status and DaemonSet writes, 17 429 with Retry-After and 5xx, 18 unreachable or hung API
 // server, 19 transient empty lists. Fail closed: a failed or suspicious read means no deletion
 // and no IP withdrawn that run, and the run says so. Each row ends with the invariants I1–I5.
@@ -8,28 +8,14 @@ import { startFaultWorld, problems, type FaultWorld } from './harness.ts';
 import { tally, writeTally } from './tally.ts';
 import { fakeClock } from '../../functions/runtime/clock.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { RESOURCES } from '../sim/kube/resources.ts';
-import type { WireObject } from '../sim/kube/types.ts';
 import { createServer, type AddressInfo } from 'node:net';
 
-async function converged(t: { after(fn: () => Promise<void>): void }, opts: Parameters<typeof startFaultWorld>[0] = {}): Promise<FaultWorld> {
+async function converged(_t: unknown, opts: Parameters<typeof startFaultWorld>[0] = {}): Promise<FaultWorld> {
   const w = await startFaultWorld(opts);
-  t.after(() => w.close());
-  w.addService({ name: 'web', ports: [80] });
-  w.addService({ name: 'api', ports: [8443] });
+  await w.addService({ name: 'web', ports: [80] });
+  await w.addService({ name: 'api', ports: [8443] });
   await w.converge();
   return w;
-}
-
-type EditableDaemonSet = { metadata: { labels?: Record<string, string>; resourceVersion?: string }; spec: { template: { spec: { containers: { image?: string }[] } } } };
-
-/** An unconditional update of one of our DaemonSets, as another writer would make it. */
-function editDaemonSet(w: FaultWorld, name: string, edit: (d: EditableDaemonSet) => void): void {
-  const live = w.sim.kube.get<EditableDaemonSet>('daemonsets', 'nodelb-system', name);
-  if (!live) throw new Error(`no DaemonSet ${name}`);
-  edit(live);
-  delete live.metadata.resourceVersion;
-  w.sim.kubeSim.api.update(RESOURCES.daemonsets, 'nodelb-system', name, live as unknown as WireObject);
 }
 
 /** A loopback port nobody listens on (fetch refuses "bad ports" like 1 before connecting). */
@@ -48,42 +34,49 @@ const writesTo = (calls: { method: string; path: string; write: boolean }[], pat
 test('row 16: Kubernetes 409 — a stale resourceVersion on status and DaemonSet writes is re-read and retried, a bounded number of times', async (t) => {
   tally.scenario('row 16');
   const w = await converged(t);
-  const foreign = w.foreign();
+  const foreign = await w.foreign();
 
   // Status: two injected conflicts, then success on the third write.
-  w.sim.setExternalIP('node-1', '198.51.100.77');
-  w.sim.faults.add({ api: 'kube', method: 'PUT', path: statusPath('web'), status: 409, reason: 'Conflict', times: 2 });
+  await w.setExternalIP('node-1', '198.51.100.77');
+  w.gke.faults.add({ api: 'kube', method: 'PUT', path: statusPath('web'), status: 409, reason: 'Conflict', times: 2 });
   const run = await w.sync();
   assert.equal(run.report.ok, true, problems(run.report));
   assert.equal(run.report.results.find((r) => r.kind === 'writeStatus' && r.target === 'service default/web')?.detail, 'after 2 conflict(s)');
   assert.equal(writesTo(run.calls, statusPath('web')).length, 3);
-  assert.ok(w.ingress('web').includes('198.51.100.77'));
+  assert.ok((await w.ingress('web')).includes('198.51.100.77'));
 
   // A conflict that does not go away: given up after 3 tries, the next run completes.
-  w.sim.setExternalIP('node-1', '198.51.100.78');
-  w.sim.faults.add({ api: 'kube', method: 'PUT', path: statusPath('api'), status: 409, reason: 'Conflict', times: Infinity });
+  await w.setExternalIP('node-1', '198.51.100.78');
+  w.gke.faults.add({ api: 'kube', method: 'PUT', path: statusPath('api'), status: 409, reason: 'Conflict', times: Infinity });
   const stuck = await w.sync();
   assert.equal(stuck.report.ok, false);
   assert.equal(stuck.report.retryable, true, 'a race with another writer: another run can win it');
-  assert.equal(w.events('api').filter((e) => e.reason === 'SyncLoadBalancerFailed').length, 0, 'not reported to the owner as a lasting failure');
+  assert.equal((await w.events('api')).filter((e) => e.reason === 'SyncLoadBalancerFailed').length, 0, 'not reported to the owner as a lasting failure');
   assert.equal(writesTo(stuck.calls, statusPath('api')).length, 3, 'bounded: three tries, no more');
-  assert.ok(w.ingress('web').includes('198.51.100.78'), 'the other Service is unaffected');
-  w.sim.faults.clear();
+  assert.ok((await w.ingress('web')).includes('198.51.100.78'), 'the other Service is unaffected');
+  w.gke.faults.clear();
   assert.equal((await w.converge()).syncs, 1);
-  assert.ok(w.ingress('api').includes('198.51.100.78'));
+  assert.ok((await w.ingress('api')).includes('198.51.100.78'));
 
   // DaemonSet: drifted by hand, then — between our read and our write — edited again by
-  // someone else: a genuine 409 from the API server, re-read, written again.
-  const ds = w.ourDaemonSets()[0] ?? '';
-  editDaemonSet(w, ds, (d) => {
-    d.spec.template.spec.containers[0]!.image = 'example.com/tampered:1';
+  // someone else through the real API server: a genuine 409 (stale resourceVersion), re-read,
+  // written again. nodelb's PUT is held back a moment by the proxy so the other write lands first.
+  const ds = (await w.ourDaemonSets())[0] ?? '';
+  await w.editDaemonSet(ds, (d) => {
+    d.spec.template.spec.containers[0].image = 'example.com/tampered:1';
   });
+  let otherWrite: Promise<void> | undefined;
   const planner: typeof plan = (snapshot, config) => {
     const p = plan(snapshot, config);
-    if (p.actions.some((a) => a.kind === 'updateDaemonSet')) editDaemonSet(w, ds, (d) => (d.metadata.labels = { ...d.metadata.labels, touched: 'yes' }));
+    if (!otherWrite && p.actions.some((a) => a.kind === 'updateDaemonSet')) {
+      otherWrite = w.editDaemonSet(ds, (d) => (d.metadata.labels = { ...d.metadata.labels, touched: 'yes' }));
+    }
     return p;
   };
+  w.gke.faults.add({ api: 'kube', method: 'PUT', path: `/apis/apps/v1/namespaces/nodelb-system/daemonsets/${ds}`, delayMs: 1_500, times: 1 });
   const fixed = await w.sync({ options: { planner } });
+  await otherWrite;
+  w.gke.faults.clear();
   assert.equal(fixed.report.ok, true, problems(fixed.report));
   const update = fixed.report.results.find((r) => r.kind === 'updateDaemonSet');
   assert.equal(update?.outcome, 'applied');
@@ -95,22 +88,22 @@ test('row 16: Kubernetes 409 — a stale resourceVersion on status and DaemonSet
 test('row 17: Kubernetes 429 with Retry-After and 503 — honoured within the run budget; nothing deleted while reads fail', async (t) => {
   tally.scenario('row 17');
   const w = await converged(t);
-  const foreign = w.foreign();
+  const foreign = await w.foreign();
 
   // Retry-After: 3 s honoured (on an injected clock: no real wait), then the sync completes.
-  w.sim.setExternalIP('node-2', '198.51.100.90');
-  w.sim.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/services', status: 429, reason: 'TooManyRequests', retryAfterSeconds: 3, times: 1 });
-  w.sim.faults.add({ api: 'kube', method: 'PUT', path: statusPath('web'), status: 503, times: 2 });
+  await w.setExternalIP('node-2', '198.51.100.90');
+  w.gke.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/services', status: 429, reason: 'TooManyRequests', retryAfterSeconds: 3, times: 1 });
+  w.gke.faults.add({ api: 'kube', method: 'PUT', path: statusPath('web'), status: 503, times: 2 });
   const clock = fakeClock(Date.now(), [0.3, 0.9, 0.1]);
   const run = await w.sync({ options: { clock } });
   assert.equal(run.report.ok, true, problems(run.report));
   assert.ok(clock.slept.some((ms) => ms >= 3000), `Retry-After honoured (slept ${JSON.stringify(clock.slept)})`);
   assert.ok(run.log.some((e) => e.event === 'retry.scheduled' && (e.delayMs as number) >= 3000));
   assert.equal(writesTo(run.calls, statusPath('web')).length, 3, 'two 503s, then the write');
-  assert.ok(w.ingress('web').includes('198.51.100.90'));
+  assert.ok((await w.ingress('web')).includes('198.51.100.90'));
 
   // A Retry-After longer than what is left of the budget: given up at once, retryable.
-  w.sim.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', status: 429, retryAfterSeconds: 600, times: 1 });
+  w.gke.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', status: 429, retryAfterSeconds: 600, times: 1 });
   const late = await w.sync({ options: { clock: fakeClock(Date.now()) } });
   assert.equal(late.report.ok, false);
   assert.equal(late.report.retryable, true);
@@ -118,15 +111,15 @@ test('row 17: Kubernetes 429 with Retry-After and 503 — honoured within the ru
   assert.equal(late.writes, 0);
 
   // The Service list keeps failing: fail closed, zero writes to GCE or Kubernetes, retryable.
-  w.sim.kube.deleteService('default', 'api');
-  w.sim.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/services', status: 503, times: Infinity });
+  await w.deleteService('default', 'api');
+  w.gke.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/services', status: 503, times: Infinity });
   const down = await w.sync();
   assert.equal(down.report.ok, false);
   assert.equal(down.report.retryable, true);
   assert.equal(down.writes, 0, JSON.stringify(down.calls.filter((c) => c.write)));
   assert.equal(w.ourRules().length, 2, 'the deleted Service’s rule is kept until a sync can see');
   assert.ok(down.log.some((e) => e.event === 'read.failed' && /services/.test(e.message)));
-  w.sim.faults.clear();
+  w.gke.faults.clear();
   await w.converge();
   assert.equal(w.ourRules().length, 1);
   await w.assertInvariants(foreign);
@@ -135,67 +128,67 @@ test('row 17: Kubernetes 429 with Retry-After and 503 — honoured within the ru
 test('row 18: Kubernetes unreachable, reset or hung — fail closed: no GCE write, no deletion, retryable', async (t) => {
   tally.scenario('row 18');
   const w = await converged(t);
-  const foreign = w.foreign();
-  w.sim.kube.deleteService('default', 'api');
+  const foreign = await w.foreign();
+  await w.deleteService('default', 'api');
 
   // Every request reset.
-  w.sim.faults.add({ api: 'kube', drop: true, times: Infinity });
+  w.gke.faults.add({ api: 'kube', drop: true, times: Infinity });
   const reset = await w.sync({ options: { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } });
   assert.equal(reset.report.ok, false);
   assert.equal(reset.report.retryable, true);
   assert.equal(reset.writes, 0);
   assert.deepEqual(reset.report.plan.actions, []);
-  w.sim.faults.clear();
+  w.gke.faults.clear();
 
   // Connection refused: the cluster endpoint points at a closed port.
-  const endpoint = w.sim.kubeSim.endpoint;
-  w.sim.container.updateCluster({ project: w.sim.project, location: w.sim.location, name: w.sim.cluster }, { endpoint: `127.0.0.1:${await closedPort()}` });
+  const endpoint = w.gke.proxy.endpoint;
+  w.gke.container.updateCluster({ project: w.gke.project, location: w.gke.location, name: w.gke.cluster }, { endpoint: `127.0.0.1:${await closedPort()}` });
   const refused = await w.sync({ options: { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } });
   assert.equal(refused.report.ok, false);
   assert.equal(refused.report.retryable, true);
   assert.equal(refused.writes, 0);
   assert.ok(refused.report.errors.some((e) => /ECONNREFUSED/.test(e.message)), problems(refused.report));
-  w.sim.container.updateCluster({ project: w.sim.project, location: w.sim.location, name: w.sim.cluster }, { endpoint });
+  w.gke.container.updateCluster({ project: w.gke.project, location: w.gke.location, name: w.gke.cluster }, { endpoint });
 
   // Only the node list fails (reset): no deletion, and no IP withdrawn from any status.
-  w.sim.setExternalIP('node-0', '198.51.100.5');
-  w.sim.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', drop: true, times: Infinity });
+  await w.setExternalIP('node-0', '198.51.100.5');
+  w.gke.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', drop: true, times: Infinity });
   const partial = await w.sync({ options: { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } } });
   assert.equal(partial.report.ok, false);
   assert.equal(partial.report.retryable, true);
   assert.equal(writesTo(partial.calls, /./).filter((c) => c.method === 'DELETE').length, 0);
   assert.equal(w.ourRules().length, 2);
-  assert.equal(w.ingress('web').length, 3, 'no IP withdrawn while nodes cannot be read');
-  w.sim.faults.clear();
+  assert.equal((await w.ingress('web')).length, 3, 'no IP withdrawn while nodes cannot be read');
+  w.gke.faults.clear();
 
   // A hung request (no answer for longer than the client waits) is a timeout: retried, then
   // the sync gives up cleanly instead of hanging.
-  w.sim.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', delayMs: 3_000, times: 2 });
+  w.gke.faults.add({ api: 'kube', method: 'GET', path: '/api/v1/nodes', delayMs: 3_000, times: 2 });
   const hung = await w.sync({ options: { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, kubeRequestTimeoutMs: 300 } });
   assert.equal(hung.report.ok, false, problems(hung.report));
   assert.equal(hung.report.retryable, true);
   assert.ok(hung.report.errors.some((e) => /timed out/.test(e.message)), problems(hung.report));
   assert.equal(hung.writes, 0);
 
-  w.sim.faults.clear();
+  w.gke.faults.clear();
   await w.converge();
   assert.equal(w.ourRules().length, 1);
-  assert.ok(w.ingress('web').includes('198.51.100.5'));
+  assert.ok((await w.ingress('web')).includes('198.51.100.5'));
   await w.assertInvariants(foreign);
 });
 
 test('row 19: transient empty lists — nodes, Services, DaemonSets, pods, instances, firewalls, EndpointSlices: no mass deletion, no IP withdrawn, and the run says so', async (t) => {
   tally.scenario('row 19');
   const w = await converged(t);
-  w.addService({ name: 'local', ports: [9090], policy: 'Local' });
-  w.sim.kube.setEndpoints('default', 'local', w.nodes.map((nodeName) => ({ nodeName })));
+  await w.addService({ name: 'local', ports: [9090], policy: 'Local' });
+  await w.setEndpoints('default', 'local', w.nodes.map((nodeName) => ({ nodeName })));
   // One proxy pod of web is not Ready: its DaemonSet's status no longer vouches for its pods,
   // so every run lists them (an all-Ready world lists no pod at all).
-  const webDaemonSet = w.ourDaemonSets().find((d) => d.startsWith('nodelb-web-')) as string;
-  w.sim.kube.setPodReady('nodelb-system', webDaemonSet, w.nodes[2] as string, false);
+  const webDaemonSet = (await w.ourDaemonSets()).find((d) => d.startsWith('nodelb-web-')) as string;
+  await w.setPodReady(webDaemonSet, w.nodes[2] as string, false);
   await w.converge();
-  const foreign = w.foreign();
-  const before = { rules: w.ourRules().length, ds: w.ourDaemonSets().length, web: w.ingress('web'), local: w.ingress('local') };
+  const foreign = await w.foreign();
+  const before = { rules: w.ourRules().length, ds: (await w.ourDaemonSets()).length, web: (await w.ingress('web')), local: (await w.ingress('local')) };
   assert.equal(before.local.length, 3);
   assert.equal(before.web.length, 2);
   const lists: [string, 'kube' | 'compute', string][] = [
@@ -209,15 +202,15 @@ test('row 19: transient empty lists — nodes, Services, DaemonSets, pods, insta
   ];
   for (const [name, api, path] of lists) {
     tally.badInput(`empty ${name} list`);
-    w.sim.faults.add({ api, method: 'GET', path, emptyList: true, times: 1 });
+    w.gke.faults.add({ api, method: 'GET', path, emptyList: true, times: 1 });
     const run = await w.sync();
-    w.sim.faults.clear();
+    w.gke.faults.clear();
     const deletes = run.calls.filter((c) => c.write && c.method === 'DELETE');
     assert.deepEqual(deletes, [], `${name}: nothing deleted`);
     assert.equal(w.ourRules().length, before.rules, `${name}: rules kept`);
-    assert.equal(w.ourDaemonSets().length, before.ds, `${name}: DaemonSets kept`);
-    assert.deepEqual(w.ingress('web'), before.web, `${name}: no IP withdrawn from web`);
-    assert.deepEqual(w.ingress('local'), before.local, `${name}: no IP withdrawn from local`);
+    assert.equal((await w.ourDaemonSets()).length, before.ds, `${name}: DaemonSets kept`);
+    assert.deepEqual((await w.ingress('web')), before.web, `${name}: no IP withdrawn from web`);
+    assert.deepEqual((await w.ingress('local')), before.local, `${name}: no IP withdrawn from local`);
     if (name !== 'firewalls') {
       // (An empty firewall list only makes the rules look missing: their creation answers 409.)
       assert.ok(
@@ -227,7 +220,7 @@ test('row 19: transient empty lists — nodes, Services, DaemonSets, pods, insta
       );
     }
     await w.converge();
-    assert.deepEqual(w.ingress('web'), before.web, `${name}: and the next run changes nothing`);
+    assert.deepEqual((await w.ingress('web')), before.web, `${name}: and the next run changes nothing`);
   }
   await w.assertInvariants(foreign);
 });

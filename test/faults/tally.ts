@@ -1,5 +1,5 @@
-// Counts what the fault-injection suite did — scenarios, syncs, faults injected (from the sims'
-// call logs), bad inputs tried — per test file, and merges every file's counts into TALLY.md in
+// Counts what the fault-injection suite did — scenarios, syncs, faults injected (from the fault
+// proxy's and the sims' call logs), bad inputs tried — per test file, and merges every file's counts into TALLY.md in
 // the temp directory (or NODELB_TALLY_MD): a test run writes nothing into the source tree.
 // node --test runs each file in its own process, so files meet on disk. Does I/O (temp files).
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
@@ -117,7 +117,7 @@ function render(t: Totals): string {
     '',
     `- Scenarios: **${t.scenarios}** (matrix rows and randomized runs)`,
     `- Syncs run: **${t.syncs}**`,
-    `- Faults injected: **${t.faults}** (calls the simulated APIs answered with a fault)`,
+    `- Faults injected: **${t.faults}** (calls the fault proxy or the simulated Google APIs answered with a fault)`,
     `- Crashes simulated: **${t.crashes}** (syncs cut off after their k-th write; the calls they lost are among the faults)`,
     `- Bad inputs tried: **${t.badInputs}**`,
     '',

@@ -90,6 +90,21 @@ test('proxy container: image, pull policy, NET_ADMIN only, small requests and a 
   assert.deepEqual(c?.resources, { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } });
 });
 
+test('requests of a pod at the port cap fit an e2-medium (940m allocatable): found by the real scheduler', () => {
+  // One container per port: at 10m each, 100 ports asked a whole CPU and never scheduled.
+  const ports = Array.from({ length: 100 }, (_, i) => ({ protocol: 'TCP' as const, port: 9000 + i, nodePort: 31000 + i }));
+  const cs = containers(build(aService({ ports })));
+  const milli = (q: string | undefined) => (q?.endsWith('m') ? Number(q.slice(0, -1)) : Number(q ?? 0) * 1000);
+  const mebi = (q: string | undefined) => Number((q ?? '0').replace(/Mi$/, ''));
+  const cpu = cs.reduce((n, c) => n + milli(c.resources?.requests?.cpu), 0);
+  const memory = cs.reduce((n, c) => n + mebi(c.resources?.requests?.memory), 0);
+  assert.equal(cs.length, 100);
+  assert.ok(cpu <= 200, `${cpu}m of CPU requested per node`);
+  assert.ok(memory <= 512, `${memory}Mi of memory requested per node`);
+  assert.deepEqual(cs[0]?.resources, { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } }, 'a one-port pod asks what it always did');
+  assert.ok(cs.every((c) => c.resources?.limits?.memory === '64Mi' && c.resources?.requests?.cpu), 'every container keeps a request (not BestEffort) and the limit');
+});
+
 test('pod: no token, no service links, RollingUpdate maxUnavailable 1, selector on the DaemonSet label', () => {
   const ds = build(aService());
   const name = ds.metadata?.name ?? '';
