@@ -63,6 +63,8 @@ export interface RealWorld {
   /** Nodes with a ready endpoint of the Service, from the real EndpointSlice controller. */
   readyEndpointNodes(name: string, namespace?: string): Promise<string[]>;
   deleteService(name: string, namespace?: string): Promise<void>;
+  /** Creates the namespace unless it exists. */
+  ensureNamespace(namespace: string): Promise<void>;
   /** Polls until `check` answers a truthy value; fails naming `what`. */
   waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -183,6 +185,7 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
       return [...new Set(nodes)].sort();
     },
     deleteService: (name, ns = 'default') => admin.delete(svcPath(ns, name)),
+    ensureNamespace,
     async waitFor(what, check, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

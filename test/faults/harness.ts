@@ -239,13 +239,7 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
   let tallied = 0; // calls already counted by the tally (concurrent syncs share the log)
   let crashCounted = false;
   const svcPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/services${name ? `/${name}` : ''}`;
-  const ensureNamespace = async (ns: string) => {
-    try {
-      await admin.post('/api/v1/namespaces', { metadata: { name: ns } });
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 409)) throw err;
-    }
-  };
+  const ensureNamespace = real.ensureNamespace;
 
   /** What the controllers' work shows: a change here means they are still at it. */
   let unsettled = ''; // why the last look was not settled, for the timeout message
