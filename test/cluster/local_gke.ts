@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startComputeSim, type ComputeSimControl } from '../sim/compute.ts';
-import { clusterNodeTag, startContainerSim, type ContainerSimControl } from '../sim/container.ts';
+import { startComputeSim, type ComputeSim, type ComputeSimControl } from '../sim/compute.ts';
+import { clusterNodeTag, startContainerSim, type ContainerSim, type ContainerSimControl } from '../sim/container.ts';
 import { FaultPlan } from '../sim/faults.ts';
 import { startControlPlane, type ControlPlane } from './control_plane.ts';
 import { startFaultProxy, type FaultProxy } from './fault_proxy.ts';
@@ -24,6 +24,19 @@ export interface LocalGkeOptions {
   nodes?: number;
   /** Latency of the simulated Google APIs (the benchmark's; Kubernetes latency is a proxy delay). */
   latency?: { computeMs?: number; containerMs?: number; operationMs?: number };
+  /** Compute and Container APIs (and their fault plan) shared by a fleet of clusters of one
+   *  project, as in one real project; this cluster registers itself and leaves them running. */
+  shared?: SharedGoogleApis;
+  /** GKE's cluster id (default LOCAL_CLUSTER_ID); distinct per cluster of a fleet. */
+  clusterId?: string;
+  /** Second octet offset of the node IPs (10.128+block.x.y), so a fleet's nodes do not collide. */
+  ipBlock?: number;
+}
+
+export interface SharedGoogleApis {
+  compute: ComputeSim;
+  container: ContainerSim;
+  faults: FaultPlan;
 }
 
 export interface AddNodeInput {
@@ -91,18 +104,16 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
 
   const controlPlane = await startControlPlane({ dir, users: [{ token, user: nodelbUser, uid: 'uid-nodelb' }] });
   const admin = controlPlane.admin;
-  const faults = new FaultPlan();
+  const faults = opts.shared?.faults ?? new FaultPlan();
+  const clusterId = opts.clusterId ?? LOCAL_CLUSTER_ID;
   const proxy = await startFaultProxy({ upstream: controlPlane.url, ca: controlPlane.caPem, cert: controlPlane.certPem, key: controlPlane.keyPem, faults });
-  const compute = await startComputeSim({ faults, project, zones, token, latencyMs: opts.latency?.computeMs, operationMs: opts.latency?.operationMs });
-  const container = await startContainerSim({
-    faults,
-    token,
-    latencyMs: opts.latency?.containerMs,
-    clusters: [{ project, location, name: cluster, id: LOCAL_CLUSTER_ID, endpoint: proxy.endpoint, caCertificate: controlPlane.caData }],
-  });
+  const registration = { project, location, name: cluster, id: clusterId, endpoint: proxy.endpoint, caCertificate: controlPlane.caData };
+  const compute = opts.shared?.compute ?? (await startComputeSim({ faults, project, zones, token, latencyMs: opts.latency?.computeMs, operationMs: opts.latency?.operationMs }));
+  const container = opts.shared?.container ?? (await startContainerSim({ faults, token, latencyMs: opts.latency?.containerMs }));
+  container.control.putCluster(registration);
   const kubelets = new FakeKubelets(admin);
   await kubelets.start();
-  const nodeTag = clusterNodeTag(cluster, LOCAL_CLUSTER_ID);
+  const nodeTag = clusterNodeTag(cluster, clusterId);
   const clusterUid = (await admin.get('/api/v1/namespaces/kube-system')).metadata.uid ?? '';
   const zoneByNode = new Map<string, string>();
   let counter = 1;
@@ -110,7 +121,7 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
   const addNode = async (n: AddNodeInput): Promise<void> => {
     const zone = n.zone ?? zones[0] ?? `${region}-a`;
     const i = counter++;
-    const internalIP = `10.128.${(i >> 8) & 255}.${i & 255}`;
+    const internalIP = `10.${128 + (opts.ipBlock ?? 0)}.${(i >> 8) & 255}.${i & 255}`;
     const pool = n.pool ?? 'default-pool';
     zoneByNode.set(n.name, zone);
     const instance = compute.control.putInstance({
@@ -236,7 +247,7 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
     envLines,
     close: async () => {
       await kubelets.stop();
-      await Promise.all([compute.close(), container.close(), proxy.close()]);
+      await Promise.all([...(opts.shared ? [] : [compute.close(), container.close()]), proxy.close()]);
       await controlPlane.stop();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
