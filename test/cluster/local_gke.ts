@@ -10,6 +10,7 @@ import { FaultPlan } from '../sim/faults.ts';
 import { startControlPlane, type ControlPlane } from './control_plane.ts';
 import { startFaultProxy, type FaultProxy } from './fault_proxy.ts';
 import { FakeKubelets } from './kubelet.ts';
+import { kubeconfigYaml } from './kubeconfig.ts';
 import type { KubeHttp } from './kube_http.ts';
 
 export interface LocalGkeOptions {
@@ -185,26 +186,7 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
     const ctx = `gke_${project}_${location}_${cluster}`;
     const nodelb = o.as === 'nodelb';
     const bearer = nodelb ? token : controlPlane.adminToken;
-    const text = [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      `- name: ${ctx}`,
-      '  cluster:',
-      `    server: ${nodelb ? proxy.url : controlPlane.url}`,
-      `    certificate-authority-data: ${controlPlane.caData}`,
-      'users:',
-      `- name: ${ctx}`,
-      '  user:',
-      `    token: ${bearer}`,
-      'contexts:',
-      `- name: ${ctx}`,
-      '  context:',
-      `    cluster: ${ctx}`,
-      `    user: ${ctx}`,
-      `current-context: ${ctx}`,
-      '',
-    ].join('\n');
+    const text = kubeconfigYaml({ context: ctx, server: nodelb ? proxy.url : controlPlane.url, caData: controlPlane.caData, token: bearer });
     const path = join(to, nodelb ? 'nodelb.kubeconfig' : 'kubeconfig');
     writeFileSync(path, text, { mode: 0o600 });
     return path;

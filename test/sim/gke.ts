@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startComputeSim, type ComputeSimControl } from './compute.ts';
 import { clusterNodeTag, startContainerSim, type ContainerSimControl } from './container.ts';
 import { FaultPlan } from './faults.ts';
+import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
 import { startKubeSim, type KubeControl, type KubeSim } from './kube.ts';
 import type { WireTaint } from './kube/types.ts';
 
@@ -175,26 +176,7 @@ export async function startSimulatedGke(opts: SimulatedGkeOptions = {}): Promise
   const writeKubeconfig = (dir: string): string => {
     mkdirSync(dir, { recursive: true });
     const ctx = `gke_${project}_${location}_${cluster}`;
-    const text = [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      `- name: ${ctx}`,
-      '  cluster:',
-      `    server: ${kubeSim.url}`,
-      `    certificate-authority-data: ${kubeSim.caData}`,
-      'users:',
-      `- name: ${ctx}`,
-      '  user:',
-      `    token: ${token}`,
-      'contexts:',
-      `- name: ${ctx}`,
-      '  context:',
-      `    cluster: ${ctx}`,
-      `    user: ${ctx}`,
-      `current-context: ${ctx}`,
-      '',
-    ].join('\n');
+    const text = kubeconfigYaml({ context: ctx, server: kubeSim.url, caData: kubeSim.caData, token });
     const path = join(dir, 'kubeconfig');
     writeFileSync(path, text, { mode: 0o600 });
     return path;

@@ -2,9 +2,9 @@
 // end-to-end tests, and the few REST calls they make to it (topic, push subscription, publish).
 // Starting fails with the reason — gcloud or Java missing, the port taken, no answer in time —
 // never a skip. Does I/O (a child process group, loopback HTTP).
+import { freePort } from '../../cluster/processes.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,16 +28,6 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function rest(method: string, url: string, body?: unknown): Promise<unknown> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,10 +1,11 @@
 // The real Functions Framework serving nodelbEvent in its own process (Node 24 loads the
 // TypeScript entry as Cloud Run loads the built one), on 127.0.0.1, with its JSON log lines
 // captured for assertions instead of printed; and its peak RSS (VmHWM) on request. Does I/O.
+import { freePort } from '../../cluster/processes.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,16 +33,6 @@ export interface FunctionProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** `entry`: the module that registers the functions (default functions/index.ts). */
 export async function startFunctionProcess(env: Record<string, string>, opts: { entry?: string; nodeArgs?: string[]; target?: string } = {}): Promise<FunctionProcess> {
