@@ -70,6 +70,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     claims,
     assessments,
     ...(instancesUnknown !== undefined ? { instancesUnknown } : {}),
+    nodesByName: new Map(nodes.map((f) => [f.node.name, f])),
     proxies: proxyStates(snapshot, nodes.map((f) => f.node)),
   };
   const daemonSets = planDaemonSets(ctx);

@@ -5,6 +5,7 @@ import type { PlanConfig } from './plan_config.ts';
 import type { Claim } from './claim.ts';
 import type { Assessment } from './validate.ts';
 import type { ProxyState } from './proxy_readiness.ts';
+import type { NodeFacts } from './nodes.ts';
 import { serviceKey } from './naming.ts';
 
 export interface PlanContext {
@@ -20,6 +21,8 @@ export interface PlanContext {
   odd: ReadonlyMap<string, string>;
   /** Set when the instance read cannot be trusted: why the node IPs are unknown, in words. */
   instancesUnknown?: string;
+  /** The plan's nodes by name, built once per plan. */
+  nodesByName: ReadonlyMap<string, NodeFacts>;
   /** Where each DaemonSet (by name) runs Ready proxies, over the plan's sorted nodes. */
   proxies: (daemonSet: string) => ProxyState;
 }

@@ -67,9 +67,8 @@ export function planServiceStatus(
   if (odd !== undefined) warnings.push({ eventReason: 'ProxiesUnknown', message: odd });
   // Proxies that cannot become Ready without someone acting: said at once, per node, not waited for.
   if (served && proxies.source === 'pods') {
-    const byName = nodesByName(nodes);
     const wanted = (node: string) => {
-      const f = byName.get(node);
+      const f = ctx.nodesByName.get(node);
       return f !== undefined && matchesSelector(f.node.labels, a.settings.nodeSelector);
     };
     for (const w of stuckWarnings(proxies.pods, wanted)) warnings.push(w);
@@ -147,14 +146,6 @@ export function planServiceStatus(
     ...(kept !== undefined ? { ingressKept: kept } : {}),
   };
   return { actions, explanation };
-}
-
-const nodeIndexes = new WeakMap<readonly NodeFacts[], Map<string, NodeFacts>>();
-
-function nodesByName(nodes: readonly NodeFacts[]): Map<string, NodeFacts> {
-  let m = nodeIndexes.get(nodes);
-  if (!m) nodeIndexes.set(nodes, (m = new Map(nodes.map((f) => [f.node.name, f]))));
-  return m;
 }
 
 function podCounts(pods: readonly ProxyPodView[]): ServiceExplanation['proxyPods'] {
