@@ -139,6 +139,7 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
   // Informational: nothing left that this run could see (proxies all Ready, nothing skipped).
   const converged = ok && !settleTimedOut && lastResults.every(settledOutcome) && (!dryRun || (lastRound?.plan.actions.length ?? 0) === 0);
   const retryable = outcome === 'failed';
+  const unknown = servicesUnknown(lastRound, errors);
   const report: ClusterReport = {
     cluster: clusterName,
     runId,
@@ -155,7 +156,7 @@ export async function syncCluster(target: ClusterTarget, config: Config, opts: S
       services: lastRound?.plan.services ?? [],
       notes: lastRound?.plan.notes ?? [],
       heldBack: lastRound?.plan.heldBack ?? false,
-      ...(servicesUnknown(lastRound, errors) !== undefined ? { unknown: servicesUnknown(lastRound, errors) } : {}),
+      ...(unknown !== undefined ? { unknown } : {}),
     },
     results: allResults,
     calls: counter.snapshot(),
