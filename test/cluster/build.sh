@@ -2,7 +2,7 @@
 # Builds the real Kubernetes control plane (kube-apiserver, kube-controller-manager,
 # kube-scheduler) and etcd from Go modules at pinned versions, once per machine: binaries are
 # cached by version outside the work tree, and a later run only checks the stamp.
-# Usage: test/cluster/build.sh        (prints the cache directory on its last line)
+# Usage: test/cluster/build.sh        (prints the Kubernetes and the etcd binary directories, one a line)
 set -euo pipefail
 
 K8S_VERSION=1.36.3     # a release GKE runs (regular channel, late 2026)
@@ -64,4 +64,5 @@ build "etcd v$ETCD_VERSION" "$etcd_dir" "$(stamp_of etcd)" "$here/go/etcd" "-s -
 for bin in "$k8s_dir/kube-apiserver" "$k8s_dir/kube-controller-manager" "$k8s_dir/kube-scheduler" "$etcd_dir/etcd"; do
   [ -x "$bin" ] || fail "expected $bin after the build; it is missing"
 done
-echo "$cache"
+echo "$k8s_dir"
+echo "$etcd_dir"

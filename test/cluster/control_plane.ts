@@ -53,9 +53,8 @@ export function controlPlaneBinaries(): Binaries {
   } catch (err) {
     throw new Error(`the real control plane is not available: ${script} failed (its reason is printed above). Tests that need Kubernetes do not fall back to a simulator.`, { cause: err });
   }
-  const cache = out.trim().split('\n').pop() ?? '';
-  const k8s = execFileSync('bash', ['-c', `ls -d "${cache}"/k8s-v*/ | tail -n 1`], { encoding: 'utf8' }).trim();
-  const etcd = execFileSync('bash', ['-c', `ls -d "${cache}"/etcd-v*/ | tail -n 1`], { encoding: 'utf8' }).trim();
+  // The last two lines name the directories of exactly the versions this checkout pins.
+  const [k8s = '', etcd = ''] = out.trim().split('\n').slice(-2);
   return {
     etcd: join(etcd, 'etcd'),
     apiserver: join(k8s, 'kube-apiserver'),

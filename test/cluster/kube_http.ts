@@ -55,11 +55,6 @@ export class KubeHttp {
     this.agent = new Agent({ ca, keepAlive: true, maxSockets: 16 });
   }
 
-  /** A client for the same server with another identity. */
-  as(token: string, ca: string): KubeHttp {
-    return new KubeHttp(this.base.toString(), ca, token);
-  }
-
   get<T = KubeObject>(path: string): Promise<T> {
     return this.json('GET', path);
   }
