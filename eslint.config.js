@@ -11,6 +11,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Imports point down: handlers/cli → runtime → adapters → platform. core (pure decisions) and
+  // config (parsing) sit beside platform: core imports only core and platform types.
+  {
+    files: ['functions/platform/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../platform'], message: 'platform is the leaf: it imports nothing of ours' }] }] },
+  },
+  {
+    files: ['functions/adapters/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../runtime/*', '../handlers/*', '../cli/*'], message: 'adapters sit below runtime, handlers and cli' }] }] },
+  },
+  {
+    files: ['functions/runtime/**/*.ts', 'functions/config.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../handlers/*', '../cli/*', './handlers/*', './cli/*', './runtime/*', './adapters/*'], message: 'runtime and config sit below handlers and cli' }] }] },
+  },
   {
     files: ['functions/core/**/*.ts'],
     rules: {
@@ -18,7 +32,8 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../adapters/*', '../runtime/*', '../handlers/*', '../cli/*', 'node:fs*', 'node:http*', 'node:net', 'node:child_process', 'node:process'], message: 'core is pure: no I/O imports' },
+            { group: ['../adapters/*', '../runtime/*', '../handlers/*', '../cli/*', '../config.ts', 'node:fs*', 'node:http*', 'node:net', 'node:child_process', 'node:process'], message: 'core is pure: no I/O imports' },
+            { group: ['../platform/*'], allowTypeImports: true, message: 'core takes only types from platform' },
           ],
         },
       ],

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { instanceConfig } from '../../functions/handlers/instance_config.ts';
 import { runSync } from '../../functions/handlers/run_sync.ts';
-import { createLogger, stdoutSink } from '../../functions/runtime/log.ts';
+import { createLogger, stdoutSink } from '../../functions/platform/log.ts';
 import { loadEagerClients } from './eager_clients.ts';
 
 const { values } = parseArgs({ options: { result: { type: 'string' }, naive: { type: 'boolean', default: false } }, strict: true });

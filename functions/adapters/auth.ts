@@ -1,7 +1,7 @@
 // Google access tokens for the Kubernetes, Compute and Container APIs: a fixed token
 // (GOOGLE_OAUTH_ACCESS_TOKEN) or Application Default Credentials, fetched lazily and refreshed
 // by google-auth-library. Each request asks for it, so a long run never sends an expired one.
-import { ApiError } from '../runtime/errors.ts';
+import { ApiError } from '../platform/errors.ts';
 
 /** userinfo.email makes GKE see the service account's email (not its numeric id), so RBAC
  *  bindings written for the email match. */

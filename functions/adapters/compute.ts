@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { protos } from '@google-cloud/compute';
-import { ApiError } from '../runtime/errors.ts';
-import { systemClock, type Clock, type Deadline } from '../runtime/clock.ts';
+import { ApiError } from '../platform/errors.ts';
+import { systemClock, type Clock, type Deadline } from '../platform/clock.ts';
 import type { ComputeApi, Firewall, Instance } from './apis.ts';
 import type { TokenSource } from './auth.ts';
-import type { CallCounter } from './calls.ts';
+import type { CallCounter } from '../platform/calls.ts';
 import { computeError, gcloudFirewall, operationError, type ComputeOp } from './compute_errors.ts';
 import { createRestClient, type RestClient } from './google_rest.ts';
 

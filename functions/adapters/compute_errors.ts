@@ -1,7 +1,7 @@
 // Classifies Compute Engine errors by HTTP status AND errors[0].reason (a 403 is sometimes a
 // rate limit, not a permission problem), and writes the fix for permission errors: the IAM
 // permission, where to grant it, and the gcloud command that would make the change by hand. Pure.
-import { ApiError } from '../runtime/errors.ts';
+import { ApiError } from '../platform/errors.ts';
 import type { Firewall } from './apis.ts';
 import type { GoogleErrorBody, HttpFailure } from './google_rest.ts';
 import { parseRetryAfter } from './http_errors.ts';

@@ -3,12 +3,12 @@
 // Modules are imported here, lazily, so a function instance starts fast; GKE mode never loads
 // @kubernetes/client-node (kube_rest.ts), kubeconfig mode does (kube.ts).
 import type { Config } from '../config.ts';
-import { ApiError } from '../runtime/errors.ts';
-import type { Clock, Deadline } from '../runtime/clock.ts';
-import type { Logger } from '../runtime/log.ts';
+import { ApiError } from '../platform/errors.ts';
+import type { Clock, Deadline } from '../platform/clock.ts';
+import type { Logger } from '../platform/log.ts';
 import type { Cluster, ComputeApi, ContainerApi, KubeApi } from './apis.ts';
 import { createTokenSource, type TokenSource } from './auth.ts';
-import { CallCounter } from './calls.ts';
+import { CallCounter } from '../platform/calls.ts';
 
 export type ClusterTarget = { kind: 'gke'; name: string } | { kind: 'kubeconfig'; path?: string; context?: string };
 

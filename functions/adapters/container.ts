@@ -1,10 +1,10 @@
 // ContainerApi.getCluster over REST (GET {endpoint}/projects/P/locations/L/clusters/C) with the
 // shared token: the cluster's endpoint, CA, network and Autopilot flag. Typed with
 // @google-cloud/container's published types only; ClusterManagerClient is never loaded. Does I/O.
-import { ApiError } from '../runtime/errors.ts';
+import { ApiError } from '../platform/errors.ts';
 import type { Cluster, ContainerApi } from './apis.ts';
 import type { TokenSource } from './auth.ts';
-import type { CallCounter } from './calls.ts';
+import type { CallCounter } from '../platform/calls.ts';
 import { createRestClient } from './google_rest.ts';
 import { parseRetryAfter } from './http_errors.ts';
 

@@ -1,9 +1,9 @@
 // A minimal JSON-over-HTTPS client for Google REST APIs (Compute, Container): bearer token from
 // the TokenSource, per-request timeout, call counting, and Google's error body parsed so each
 // adapter can classify it. Uses the built-in fetch (no gaxios/gax import cost). Does I/O.
-import type { ApiError, ApiName } from '../runtime/errors.ts';
+import type { ApiError, ApiName } from '../platform/errors.ts';
 import type { TokenSource } from './auth.ts';
-import type { CallCounter } from './calls.ts';
+import type { CallCounter } from '../platform/calls.ts';
 import { networkError } from './http_errors.ts';
 
 /** Google's JSON error: {error: {code, message, status, errors: [{reason, message, domain}]}}. */

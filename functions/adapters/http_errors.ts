@@ -1,6 +1,6 @@
 // Shared pieces of error mapping for every adapter: Retry-After parsing and the classification
 // of network failures (refused/reset/timeout are transient; TLS trust failures are not). Pure.
-import { ApiError, type ApiName } from '../runtime/errors.ts';
+import { ApiError, type ApiName } from '../platform/errors.ts';
 
 /** Retry-After is either delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null | undefined, nowMs = Date.now()): number | undefined {

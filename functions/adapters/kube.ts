@@ -20,7 +20,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import type { KubeApi } from './apis.ts';
-import type { CallCounter } from './calls.ts';
+import type { CallCounter } from '../platform/calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
 import { objectIds as ids } from './kube_views.ts';
 import { listPodPages, POD_PAGE_SIZE } from './pod_pages.ts';

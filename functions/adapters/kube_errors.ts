@@ -1,7 +1,7 @@
 // Maps what @kubernetes/client-node throws (ApiException with a raw JSON body, or a fetch
 // failure) to ApiError: Conflict vs AlreadyExists by Status.reason, 403 with the missing RBAC
 // rule, 401 with the identity fix, 429/5xx/network retryable with Retry-After. Pure.
-import { ApiError, isApiError } from '../runtime/errors.ts';
+import { ApiError, isApiError } from '../platform/errors.ts';
 import { networkError, parseRetryAfter } from './http_errors.ts';
 
 /** What a call needs from RBAC, so a 403 can name the missing rule. */

@@ -10,7 +10,7 @@ import { Agent, request } from 'node:https';
 import type { CoreV1Event, V1DaemonSet, V1EndpointSlice, V1LoadBalancerIngress, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import type { KubeApi } from './apis.ts';
 import type { TokenSource } from './auth.ts';
-import type { CallCounter } from './calls.ts';
+import type { CallCounter } from '../platform/calls.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
 import { objectIds as ids } from './kube_views.ts';
 import { JsonListSplitter } from './json_items.ts';

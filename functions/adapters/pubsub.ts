@@ -1,11 +1,10 @@
 // Publishes to a Pub/Sub topic over the REST API (`POST {endpoint}/projects/P/topics/T:publish`)
 // with the function's own token: what the scheduled fan-out needs, without loading the Pub/Sub
 // client library (gRPC, ~seconds of start-up). Works against the emulator. Does I/O.
-import { ApiError } from '../runtime/errors.ts';
+import { ApiError } from '../platform/errors.ts';
 import type { TokenSource } from './auth.ts';
 import { parseErrorBody } from './google_rest.ts';
 import { networkError } from './http_errors.ts';
-import type { PubSubMessage } from '../handlers/fanout.ts';
 
 export interface PublishOptions {
   endpoint: string; // https://pubsub.googleapis.com/v1, or http://127.0.0.1:8085/v1
@@ -17,6 +16,11 @@ export interface PublishOptions {
 
 /** Publishes one request's messages; returns the message ids. Throws ApiError (retryable for
  *  429, 5xx and network failures: the caller fails the delivery so Pub/Sub redelivers it). */
+export interface PubSubMessage {
+  data: string; // base64
+  attributes: Record<string, string>;
+}
+
 export async function publish(messages: readonly PubSubMessage[], opts: PublishOptions): Promise<string[]> {
   const op = `publish ${messages.length} message(s) to ${opts.topic}`;
   const url = `${opts.endpoint.replace(/\/+$/, '')}/${opts.topic}:publish`;

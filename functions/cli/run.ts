@@ -2,7 +2,7 @@
 // status. Does I/O only through the streams and the sync it is given; main.ts wires the process.
 import type { Config } from '../config.ts';
 import type { RunReport } from '../runtime/report.ts';
-import { createLogger, type LogSink } from '../runtime/log.ts';
+import { createLogger, type LogSink } from '../platform/log.ts';
 import type { syncAll } from '../runtime/sync.ts';
 import { parseArgs, type Env, type Invocation } from './args.ts';
 import { formatStatusText, statusView } from './format_status.ts';

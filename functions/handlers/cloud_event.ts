@@ -4,7 +4,7 @@
 // when done, failed for good, or concerned nothing; throws — so Pub/Sub redelivers — only when a
 // retry can help. Does I/O through run_sync and run_fanout.
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { createLogger } from '../runtime/log.ts';
+import { createLogger } from '../platform/log.ts';
 import { shouldRedeliver } from '../core/outcome.ts';
 import type { RunReport } from '../runtime/report.ts';
 import { parsePubSubMessage, selectClusters, triggerLabels, type Trigger } from './events.ts';

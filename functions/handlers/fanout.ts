@@ -2,6 +2,7 @@
 // with more clusters than the threshold) and the Pub/Sub messages that carry one cluster each,
 // in publish requests within Pub/Sub's per-request limits. No I/O (adapters/pubsub.ts sends).
 import { FANOUT_REASON, type Trigger } from './events.ts';
+import type { PubSubMessage } from '../adapters/pubsub.ts';
 
 /** Pub/Sub accepts at most 1000 messages (and 10 MB) per publish request; ours are ~150 bytes. */
 export const MAX_MESSAGES_PER_PUBLISH = 1000;
@@ -9,11 +10,6 @@ export const MAX_MESSAGES_PER_PUBLISH = 1000;
 /** The attribute that names the cluster, so a subscription filter or a person reading the
  *  topic can tell the messages apart without decoding them. */
 export const CLUSTER_ATTRIBUTE = 'nodelb.dev/cluster';
-
-export interface PubSubMessage {
-  data: string; // base64
-  attributes: Record<string, string>;
-}
 
 /** Only the schedule fans out: audit-log events already name their cluster (or a few), and a
  *  fanned-out message names exactly one, so nothing fans out twice. */

@@ -4,7 +4,7 @@
 // exit 1 (failed, a retry can help), else 200 (done, or refused with ok:false). Does I/O through run_sync.
 import type { Request, Response } from '@google-cloud/functions-framework';
 import type { RunReport } from '../runtime/report.ts';
-import { createLogger } from '../runtime/log.ts';
+import { createLogger } from '../platform/log.ts';
 import { httpStatus } from '../core/outcome.ts';
 import { parseClusterName } from './events.ts';
 import { instanceConfig, logConfigError } from './instance_config.ts';

@@ -2,7 +2,7 @@
 // the function's own topic (fanout.ts decides, adapters/pubsub.ts sends), each then synced in
 // its own invocation. The Pub/Sub adapter loads on first use. Does I/O.
 import type { Config } from '../config.ts';
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../platform/log.ts';
 import { fanoutMessages, publishBatches } from './fanout.ts';
 import { instanceTokens } from './run_sync.ts';
 

@@ -4,7 +4,7 @@
 import type { Config } from '../config.ts';
 import type { TokenSource } from '../adapters/auth.ts';
 import type { ClusterTarget } from '../adapters/connect.ts';
-import type { Logger } from '../runtime/log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { RunReport } from '../runtime/report.ts';
 
 export interface SyncRequest {

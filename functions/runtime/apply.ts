@@ -13,9 +13,9 @@ import type { Action, ConditionView, IngressView, ServiceRef } from '../core/mod
 import { SERVICE_UID_LABEL, shortHash } from '../core/naming.ts';
 import type { PlanConfig } from '../core/plan_config.ts';
 import { describeIPChange } from '../core/status.ts';
-import type { Clock, Deadline } from './clock.ts';
-import { ApiError, describeError, isApiError } from './errors.ts';
-import type { Logger } from './log.ts';
+import type { Clock, Deadline } from '../platform/clock.ts';
+import { ApiError, describeError, isApiError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
 
 export type Outcome = 'applied' | 'failed' | 'skipped' | 'dry-run';
 

@@ -19,9 +19,9 @@ import type { EndpointsView, FirewallView, InstanceView, NamespaceView, NodeView
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
 import { proxyEvidence } from '../core/proxy_readiness.ts';
-import type { Clock } from './clock.ts';
-import { ApiError, describeError } from './errors.ts';
-import type { Logger } from './log.ts';
+import type { Clock } from '../platform/clock.ts';
+import { ApiError, describeError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
 
 export interface ObserveApis {
   kube: KubeApi;

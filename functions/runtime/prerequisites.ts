@@ -5,7 +5,7 @@ import type { ClusterInfo } from '../adapters/connect.ts';
 import type { Snapshot } from '../core/model.ts';
 import { parseProviderID } from '../core/nodes.ts';
 import { POD_SECURITY_LABEL } from '../core/pod_security.ts';
-import { isApiError } from './errors.ts';
+import { isApiError } from '../platform/errors.ts';
 
 export interface Prerequisite {
   name: 'autopilot' | 'proxy-namespace' | 'pod-security' | 'external-ips' | 'permission';

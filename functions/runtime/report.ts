@@ -1,7 +1,7 @@
 // The shapes a sync reports (JSON for the HTTP trigger and the CLI, one summary log line), and
 // the summary of plan actions without whole object bodies. Pure.
 import type { Action, Plan } from '../core/model.ts';
-import type { CallCounts } from '../adapters/calls.ts';
+import type { CallCounts } from '../platform/calls.ts';
 import type { ActionResult } from './apply.ts';
 import { describeChange, describeTarget } from './apply.ts';
 import type { Prerequisite } from './prerequisites.ts';

@@ -4,9 +4,9 @@
 // Hand-written rather than p-retry: p-retry 9 draws jitter from Math.random, sleeps with its own
 // setTimeout, jitters as "x1..x2" rather than full jitter, and ignores Retry-After; none of that
 // can be injected, so tests would sleep for real and be non-deterministic.
-import { isApiError } from './errors.ts';
-import type { Clock, Deadline } from './clock.ts';
-import type { Logger } from './log.ts';
+import { isApiError } from '../platform/errors.ts';
+import type { Clock, Deadline } from '../platform/clock.ts';
+import type { Logger } from '../platform/log.ts';
 
 export interface RetryPolicy {
   clock: Clock;

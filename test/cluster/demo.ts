@@ -9,7 +9,7 @@ import { formatIPs, formatPorts, planLines } from '../../functions/cli/format_sy
 import type { Protocol } from '../../functions/core/model.ts';
 import { textOptions } from '../../functions/cli/run.ts';
 import { indent, paint, renderTable } from '../../functions/cli/table.ts';
-import { createLogger } from '../../functions/runtime/log.ts';
+import { createLogger } from '../../functions/platform/log.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import { syncAll } from '../../functions/runtime/sync.ts';
 import { startRealWorld, type RealWorld } from './world.ts';

@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import { parseConfig, type Config } from '../../functions/config.ts';
 import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import type { Firewall } from '../../functions/adapters/apis.ts';
-import { captureSink, createLogger, type LogEntry } from '../../functions/runtime/log.ts';
+import { captureSink, createLogger, type LogEntry } from '../../functions/platform/log.ts';
 import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import type { CallRecord } from '../sim/faults.ts';

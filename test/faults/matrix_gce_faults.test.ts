@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startFaultWorld, problems, allowedOf, type FaultWorld } from './harness.ts';
 import { tally, writeTally } from './tally.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { fakeClock } from '../../functions/runtime/clock.ts';
+import { fakeClock } from '../../functions/platform/clock.ts';
 
 /** A fresh world on this file's control plane (the harness resets it and closes it at the end). */
 const world = (_t: unknown, opts: Parameters<typeof startFaultWorld>[0] = {}): Promise<FaultWorld> => startFaultWorld(opts);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFaultWorld, problems, type FaultWorld } from './harness.ts';
 import { tally, writeTally } from './tally.ts';
-import { fakeClock } from '../../functions/runtime/clock.ts';
+import { fakeClock } from '../../functions/platform/clock.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { createServer, type AddressInfo } from 'node:net';
 

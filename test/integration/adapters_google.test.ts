@@ -9,10 +9,10 @@ import { FaultPlan } from '../sim/faults.ts';
 import { createComputeApi } from '../../functions/adapters/compute.ts';
 import { createContainerApi } from '../../functions/adapters/container.ts';
 import { chooseEndpoint } from '../../functions/adapters/connect.ts';
-import { CallCounter } from '../../functions/adapters/calls.ts';
+import { CallCounter } from '../../functions/platform/calls.ts';
 import { createTokenSource } from '../../functions/adapters/auth.ts';
-import { fakeClock } from '../../functions/runtime/clock.ts';
-import { ApiError } from '../../functions/runtime/errors.ts';
+import { fakeClock } from '../../functions/platform/clock.ts';
+import { ApiError } from '../../functions/platform/errors.ts';
 import { retrying } from '../../functions/runtime/retry.ts';
 
 const TOKEN = 'sim-token';

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../functions/config.ts';
 import { runFanout } from '../../functions/handlers/run_fanout.ts';
-import { captureSink, createLogger } from '../../functions/runtime/log.ts';
+import { captureSink, createLogger } from '../../functions/platform/log.ts';
 
 interface Seen {
   path: string;

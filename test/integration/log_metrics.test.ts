@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { startRealWorld, type RealWorld } from '../cluster/world.ts';
 import { cloudRunEntry, extract, matches, parseQuery, type CloudLogEntry } from './log_query.ts';
 import { loadMonitoringTf, type LogMetricJson, type MonitoringTf } from '../unit/monitoring_tf.ts';
-import { captureSink, createLogger, type LogEntry, type LogSink } from '../../functions/runtime/log.ts';
+import { captureSink, createLogger, type LogEntry, type LogSink } from '../../functions/platform/log.ts';
 import { syncAll } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 

@@ -2,7 +2,7 @@
 // language that nodelb's metric filters and documented queries use, EXTRACT() as logs-based metrics
 // apply it, and Cloud Run's mapping of a structured stdout line to a LogEntry, so the filters can
 // run over the lines a real sync writes. Anything outside the subset throws. Pure.
-import { LABELS_FIELD, type LogEntry } from '../../functions/runtime/log.ts';
+import { LABELS_FIELD, type LogEntry } from '../../functions/platform/log.ts';
 
 /** A LogEntry as Cloud Logging stores a structured stdout line of a Cloud Run service. */
 export interface CloudLogEntry {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { problems, startRealWorld } from '../cluster/world.ts';
 import { syncAll } from '../../functions/runtime/sync.ts';
-import { captureSink, createLogger } from '../../functions/runtime/log.ts';
+import { captureSink, createLogger } from '../../functions/platform/log.ts';
 
 test('one failing cluster does not stop the others', async (t) => {
   const w = await startRealWorld();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createRestKubeApi } from '../../functions/adapters/kube_rest.ts';
-import { CallCounter } from '../../functions/adapters/calls.ts';
+import { CallCounter } from '../../functions/platform/calls.ts';
 import { makePki } from '../cluster/pki.ts';
 
 const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } } } }];

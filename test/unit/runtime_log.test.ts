@@ -1,8 +1,8 @@
 // log.ts: one JSON object per entry with severity, message, event, labels, stack_trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { captureSink, createLogger, LABELS_FIELD } from '../../functions/runtime/log.ts';
-import { ApiError } from '../../functions/runtime/errors.ts';
+import { captureSink, createLogger, LABELS_FIELD } from '../../functions/platform/log.ts';
+import { ApiError } from '../../functions/platform/errors.ts';
 
 test('entries carry severity, message, event and time', () => {
   const cap = captureSink();

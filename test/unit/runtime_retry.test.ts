@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffMs, retrying, withRetry, type RetryPolicy } from '../../functions/runtime/retry.ts';
-import { deadlineIn, fakeClock } from '../../functions/runtime/clock.ts';
-import { ApiError } from '../../functions/runtime/errors.ts';
+import { deadlineIn, fakeClock } from '../../functions/platform/clock.ts';
+import { ApiError } from '../../functions/platform/errors.ts';
 
 const transient = (extra: Partial<ConstructorParameters<typeof ApiError>[0]> = {}) =>
   new ApiError({ api: 'kube', op: 'list services', message: 'boom', status: 503, retryable: true, ...extra });

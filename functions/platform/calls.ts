@@ -1,6 +1,6 @@
 // Counts the HTTP requests each adapter makes (pages, retries and operation polls included),
 // so a sync report can say what it cost. Pure bookkeeping, no I/O.
-import type { ApiName } from '../runtime/errors.ts';
+import type { ApiName } from './errors.ts';
 
 export interface CallCounts {
   reads: number;
