@@ -2,6 +2,7 @@
 // the per-Service explanation. Pure types only; adapters translate API objects into these.
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { protos } from '@google-cloud/compute';
+import type { Stage } from './stages.ts';
 
 export type Firewall = protos.google.cloud.compute.v1.IFirewall;
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -243,7 +244,8 @@ export interface ServiceExplanation {
 }
 
 export interface Plan {
-  actions: Action[];
+  /** What to do, in the order to do it (stages.ts). */
+  stages: Stage[];
   services: ServiceExplanation[];
   /** Things the operator should know that concern no single Service. */
   notes: { severity: 'INFO' | 'WARNING'; message: string }[];

@@ -1,7 +1,7 @@
 // plan(snapshot, config): the whole decision of one sync, as data (pure, deterministic: no I/O,
-// no clock but snapshot.now, inputs sorted, actions in a fixed order). Holds back everything
-// destructive when a read failed.
-import type { Action, ActionKind, Plan, ReadName, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
+// no clock but snapshot.now, inputs sorted): the stages to apply in order (stages.ts). Holds
+// back everything destructive when a read failed.
+import type { Action, Plan, ReadName, ServiceExplanation, ServiceView, Snapshot } from './model.ts';
 import type { PlanConfig } from './plan_config.ts';
 import type { PlanContext } from './plan_context.ts';
 import { ESSENTIAL_READS, assessReads, oddDaemonSets } from './reads.ts';
@@ -15,17 +15,7 @@ import { ipCatalog } from './select.ts';
 import { proxyStates } from './proxy_readiness.ts';
 import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
-
-export const ACTION_ORDER: readonly ActionKind[] = [
-  'createDaemonSet',
-  'updateDaemonSet',
-  'createFirewall',
-  'patchFirewall',
-  'writeStatus',
-  'recordEvent',
-  'deleteFirewall',
-  'deleteDaemonSet',
-];
+import { toStages } from './stages.ts';
 
 const byKey = (a: ServiceView, b: ServiceView) => {
   const ka = serviceKey(a);
@@ -41,7 +31,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
   if (missing.length > 0) {
     const unknown = `nothing planned: without ${missing.join(', ')} nodelb cannot tell what exists`;
     notes.push({ severity: 'WARNING', message: unknown });
-    return { actions: [], services: [], notes, heldBack, unknown };
+    return { stages: [], services: [], notes, heldBack, unknown };
   }
 
   const services = [...snapshot.services].sort(byKey);
@@ -105,7 +95,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
       });
     }
   }
-  return { actions: sortActions(actions), services: explanations, notes, heldBack };
+  return { stages: toStages(actions), services: explanations, notes, heldBack };
 }
 
 /** "instance read failed: node IPs unknown", or "…looked wrong" for a distrusted answer. */
@@ -113,34 +103,4 @@ function unknownBecause(snapshot: Snapshot, read: ReadName, what: string): strin
   const f = snapshot.failedReads.find((x) => x.read === read);
   const singular = read.replace(/s$/, '').replace(/ie$/, 'y');
   return `${singular} read ${f === undefined || f.message.startsWith('suspicious') ? 'looked wrong' : 'failed'}: ${what}`;
-}
-
-function actionTarget(a: Action): string {
-  switch (a.kind) {
-    case 'createDaemonSet':
-    case 'updateDaemonSet':
-      return `${a.daemonSet.metadata?.namespace ?? ''}/${a.daemonSet.metadata?.name ?? ''}`;
-    case 'deleteDaemonSet':
-      return `${a.namespace}/${a.name}`;
-    case 'createFirewall':
-    case 'patchFirewall':
-      return a.rule.name ?? '';
-    case 'deleteFirewall':
-      return a.name;
-    case 'writeStatus':
-      return serviceKey(a.service);
-    case 'recordEvent':
-      return `${serviceKey(a.service)}\u0000${a.eventReason}\u0000${a.message}`;
-  }
-}
-
-/** Fixed kind order (creates and updates, then status and Events, deletions last), then target. */
-export function sortActions(actions: readonly Action[]): Action[] {
-  return [...actions].sort((x, y) => {
-    const k = ACTION_ORDER.indexOf(x.kind) - ACTION_ORDER.indexOf(y.kind);
-    if (k !== 0) return k;
-    const tx = actionTarget(x);
-    const ty = actionTarget(y);
-    return tx < ty ? -1 : tx > ty ? 1 : 0;
-  });
 }

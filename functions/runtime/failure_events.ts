@@ -2,7 +2,7 @@
 // invalid object): the owner sees the problem and the fix where they look, `kubectl describe
 // service`, not only in the function's log. Pure.
 import type { Action } from '../core/model.ts';
-import type { ActionResult } from './apply.ts';
+import type { ActionResult } from '../core/results.ts';
 
 export const FAILURE_EVENT_REASON = 'SyncLoadBalancerFailed';
 

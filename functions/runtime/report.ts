@@ -1,19 +1,17 @@
-// The shapes a sync reports (JSON for the HTTP trigger and the CLI, one summary log line), and
-// the summary of plan actions without whole object bodies. Pure.
-import type { Action, Plan } from '../core/model.ts';
-import type { CallCounts } from '../platform/calls.ts';
-import type { ActionResult } from './apply.ts';
-import { describeChange, describeTarget } from './apply.ts';
-import type { Prerequisite } from './prerequisites.ts';
-import type { Outcome } from '../core/outcome.ts';
+// The shapes a sync reports (JSON for the HTTP trigger and the CLI, one summary log line), built
+// from a cluster's rounds; the verdict itself is core/outcome.ts. Pure but for the log line.
+import type { Plan } from '../core/model.ts';
+import { summariseAction, type ActionSummary } from '../core/action_text.ts';
+import type { ActionResult } from '../core/results.ts';
+import { actionsOf } from '../core/stages.ts';
+import { clusterOutcome, type Outcome } from '../core/outcome.ts';
+import { CallCounter, type CallCounts } from '../platform/calls.ts';
+import { describeError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
+import { permissionPrerequisites, type Prerequisite } from './prerequisites.ts';
+import type { RoundResult } from './reconcile.ts';
 
-export interface ActionSummary {
-  kind: Action['kind'];
-  target: string;
-  reason: string;
-  service?: string; // namespace/name
-  detail?: string; // patch: what changed; status: from → to
-}
+export type { ActionSummary } from '../core/action_text.ts';
 
 export interface SyncError {
   stage: 'connect' | 'prerequisites' | 'observe' | 'plan' | 'apply' | 'settle';
@@ -57,10 +55,118 @@ export interface RunReport {
   clusters: ClusterReport[];
 }
 
-export function summariseAction(a: Action): ActionSummary {
-  const s: ActionSummary = { kind: a.kind, target: describeTarget(a), reason: a.reason };
-  if (a.service) s.service = `${a.service.namespace}/${a.service.name}`;
-  const detail = describeChange(a);
-  if (detail !== undefined) s.detail = detail;
-  return s;
+/** What one cluster's sync came to, before it is judged and reported. */
+export interface ClusterRun {
+  cluster: string;
+  rounds: RoundResult[];
+  /** Set when the sync stopped before its first round (connect failed, Autopilot). */
+  stopped?: { error: SyncError; cause?: unknown; prerequisite?: Prerequisite };
+  settleTimedOut: boolean;
+}
+
+interface RunFacts {
+  runId: string;
+  trigger: string;
+  dryRun: boolean;
+  durationMs: number;
+  calls: CallCounts;
+}
+
+export function clusterReport(run: ClusterRun, facts: RunFacts): ClusterReport {
+  const last = run.rounds.at(-1);
+  // The last round that planned: a second round that could not plan leaves the first's results.
+  const planned = run.rounds.findLast((r) => r.plan !== undefined);
+  const errors = [...(run.stopped ? [run.stopped.error] : []), ...(last?.errors ?? [])];
+  const prerequisites = mergePrerequisites([...(run.stopped?.prerequisite ? [run.stopped.prerequisite] : []), ...permissionOf(run.stopped), ...run.rounds.flatMap((r) => r.prerequisites)]);
+  const results = planned?.results ?? [];
+  const plan = planned?.plan;
+  const outcome = clusterOutcome({ errors, failedActions: results.filter((r) => r.outcome === 'failed'), heldBack: plan?.heldBack ?? false, planned: plan !== undefined });
+  const ok = outcome === 'done';
+  const settledOutcome = (r: ActionResult) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
+  // Informational: nothing left that this run could see (proxies all Ready, nothing skipped).
+  const converged = ok && !run.settleTimedOut && results.every(settledOutcome) && (!facts.dryRun || (plan ? actionsOf(plan).length : 0) === 0);
+  const unknown = plan ? plan.unknown : `Services unknown: ${errors[0] ? `${errors[0].stage} failed (${errors[0].message})` : 'the cluster was not read'}`;
+  return {
+    cluster: run.cluster,
+    runId: facts.runId,
+    outcome,
+    ok,
+    converged,
+    retryable: outcome === 'failed',
+    dryRun: facts.dryRun,
+    trigger: facts.trigger,
+    durationMs: facts.durationMs,
+    rounds: run.rounds.length,
+    plan: {
+      actions: plan ? actionsOf(plan).map(summariseAction) : [],
+      services: plan?.services ?? [],
+      notes: plan?.notes ?? [],
+      heldBack: plan?.heldBack ?? false,
+      ...(unknown !== undefined ? { unknown } : {}),
+    },
+    results: run.rounds.flatMap((r) => r.results.map((x) => ({ ...x, round: r.round }))),
+    calls: facts.calls,
+    prerequisites,
+    errors,
+  };
+}
+
+/** One prerequisite per permission fix, one per other kind and message. */
+function mergePrerequisites(all: readonly Prerequisite[]): Prerequisite[] {
+  const seen = new Map<string, Prerequisite>();
+  for (const p of all) {
+    const key = p.name === 'permission' ? `permission ${p.fix}` : `${p.name} ${p.message}`;
+    if (!seen.has(key)) seen.set(key, p);
+  }
+  return [...seen.values()];
+}
+
+function permissionOf(stopped: ClusterRun['stopped']): Prerequisite[] {
+  return stopped?.cause !== undefined ? permissionPrerequisites([stopped.cause]) : [];
+}
+
+const OUTCOME_WORDS: Record<Outcome, string> = { done: 'done', failed: 'failed (a later run may succeed)', refused: 'refused (a person must act first)' };
+
+/** The prerequisite lines and the one `sync.finished` line that log-based metrics count. */
+export function logFinished(report: ClusterReport, log: Logger): void {
+  for (const p of report.prerequisites) log.warn('prerequisite.missing', `${p.message} (fix: ${p.fix})`, { prerequisite: p.name, fix: p.fix, blocking: p.blocking });
+  const { ok, outcome, converged, retryable, dryRun, rounds, errors, durationMs } = report;
+  const outcomes: Record<string, number> = {};
+  for (const r of report.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  (ok ? log.info : log.warn)('sync.finished', `sync of ${report.cluster} ${OUTCOME_WORDS[outcome]}${ok && !converged ? ' (changes or proxies still pending)' : ''} in ${durationMs} ms`, {
+    ok,
+    outcome,
+    converged,
+    retryable,
+    dryRun,
+    heldBack: report.plan.heldBack,
+    rounds,
+    outcomes,
+    reads: report.calls.reads,
+    writes: report.calls.writes,
+    calls: report.calls.byApi,
+    errors: errors.map((e) => e.message),
+    durationMs,
+  });
+}
+
+/** A cluster whose sync threw: a bug, not the configuration, so the one outcome that alerts and is retried. */
+export function crashedReport(cluster: string, trigger: string, dryRun: boolean, e: unknown): ClusterReport {
+  return {
+    cluster,
+    runId: '',
+    outcome: 'failed',
+    ok: false,
+    converged: false,
+    retryable: true,
+    dryRun,
+    trigger,
+    durationMs: 0,
+    rounds: 0,
+    plan: { actions: [], services: [], notes: [], heldBack: false },
+    results: [],
+    calls: new CallCounter().snapshot(),
+    prerequisites: [],
+    errors: [{ stage: 'apply', message: describeError(e), retryable: false }],
+  };
 }

@@ -8,6 +8,7 @@ import { startFaultWorld, problems, allowedOf, type FaultWorld } from './harness
 import { tally, writeTally } from './tally.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { fakeClock } from '../../functions/platform/clock.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 /** A fresh world on this file's control plane (the harness resets it and closes it at the end). */
 const world = (_t: unknown, opts: Parameters<typeof startFaultWorld>[0] = {}): Promise<FaultWorld> => startFaultWorld(opts);
@@ -130,7 +131,7 @@ test('row 24: GCE 409 on insert — a concurrent run made the rule: success, the
   // Between our list and our insert, "another run" inserts the rule — with other ports.
   const planner: typeof plan = (snapshot, config) => {
     const p = plan(snapshot, config);
-    for (const a of p.actions) if (a.kind === 'createFirewall') w.gke.gce.putFirewall({ ...a.rule, allowed: [{ IPProtocol: 'tcp', ports: ['81'] }] });
+    for (const a of actionsOf(p)) if (a.kind === 'createFirewall') w.gke.gce.putFirewall({ ...a.rule, allowed: [{ IPProtocol: 'tcp', ports: ['81'] }] });
     return p;
   };
   const run = await w.sync({ options: { planner } });

@@ -9,6 +9,7 @@ import { tally, writeTally } from './tally.ts';
 import { fakeClock } from '../../functions/platform/clock.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { createServer, type AddressInfo } from 'node:net';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 async function converged(_t: unknown, opts: Parameters<typeof startFaultWorld>[0] = {}): Promise<FaultWorld> {
   const w = await startFaultWorld(opts);
@@ -68,7 +69,7 @@ test('row 16: Kubernetes 409 — a stale resourceVersion on status and DaemonSet
   let otherWrite: Promise<void> | undefined;
   const planner: typeof plan = (snapshot, config) => {
     const p = plan(snapshot, config);
-    if (!otherWrite && p.actions.some((a) => a.kind === 'updateDaemonSet')) {
+    if (!otherWrite && actionsOf(p).some((a) => a.kind === 'updateDaemonSet')) {
       otherWrite = w.editDaemonSet(ds, (d) => (d.metadata.labels = { ...d.metadata.labels, touched: 'yes' }));
     }
     return p;

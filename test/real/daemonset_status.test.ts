@@ -16,6 +16,7 @@ import { observe } from '../../functions/runtime/observe.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import type { KubeObject } from '../cluster/kube_http.ts';
 import { isReady, PROXY_NS, startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 let w: RealWorld;
 const ALL = ['34.0.0.1', '34.0.0.2', '34.0.0.3'];
@@ -81,7 +82,7 @@ function problems(r: ClusterReport): string {
 function essence(p: Plan): unknown {
   return {
     heldBack: p.heldBack,
-    actions: p.actions.map((a) =>
+    actions: actionsOf(p).map((a) =>
       a.kind === 'writeStatus'
         ? { kind: a.kind, reason: a.reason, ingress: a.ingress, conditions: a.conditions.map((c) => ({ ...c, lastTransitionTime: undefined })) }
         : { ...a, daemonSet: undefined },
@@ -151,7 +152,7 @@ test('steady state: the status proves every pod, and nodelb lists none', async (
   const p = await twoPlans();
   assert.deepEqual(p.listed, [], 'no pod list: the status proved them all');
   assert.deepEqual(p.ingress('web'), ALL);
-  assert.deepEqual(p.fromStatus.actions, []);
+  assert.deepEqual(actionsOf(p.fromStatus), []);
 });
 
 test('a pod held NotReady: the status stops proving, and both plans withdraw that node', async (t) => {

@@ -9,9 +9,10 @@ import { daemonSetDrift } from '../../functions/core/daemonset_drift.ts';
 import type { Action, Plan, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
 import type { PlanConfig } from '../../functions/core/plan_config.ts';
-import { eventFor } from '../../functions/runtime/apply.ts';
+import { eventFor } from '../../functions/runtime/apply_action.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import { PROXY_NS, startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 let w: RealWorld;
 
@@ -60,7 +61,7 @@ async function syncUntilQuiet(mode: Mode, config: Partial<Config> = {}): Promise
   const written = new Map<string, Written>();
   const planner = (s: Snapshot, c: PlanConfig): Plan => {
     const p = plan(s, c);
-    for (const a of p.actions) if (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet' || a.kind === 'writeStatus' || a.kind === 'recordEvent') written.set(targetOf(a), a);
+    for (const a of actionsOf(p)) if (a.kind === 'createDaemonSet' || a.kind === 'updateDaemonSet' || a.kind === 'writeStatus' || a.kind === 'recordEvent') written.set(targetOf(a), a);
     return p;
   };
   for (let i = 0; i < 6; i++) {

@@ -164,7 +164,7 @@ export function firewallView(rule: FirewallView['rule'], marker?: FirewallView['
   return marker ? { rule, marker } : { rule };
 }
 
-export function actionsOf<K extends ActionKind>(actions: readonly Action[], kind: K): Extract<Action, { kind: K }>[] {
+export function ofKind<K extends ActionKind>(actions: readonly Action[], kind: K): Extract<Action, { kind: K }>[] {
   return actions.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
 }
 

@@ -5,6 +5,7 @@ import type { ServiceView } from '../../functions/core/model.ts';
 import { claimService } from '../../functions/core/claim.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { aConfig, aGkeNode, aService, aSnapshot } from './builders.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 const rows: { svc: ServiceView; claimed: boolean; why?: RegExp; reason: string }[] = [
@@ -28,7 +29,7 @@ for (const row of rows.filter((r) => !r.claimed)) {
   test(`unclaimed Services get no action at all: ${row.reason}`, () => {
     const { node, instance } = aGkeNode('n1', 1);
     const p = plan(aSnapshot({ services: [row.svc], nodes: [node], instances: [instance] }), config);
-    assert.deepEqual(p.actions, []);
+    assert.deepEqual(actionsOf(p), []);
   });
 }
 
@@ -47,8 +48,8 @@ test('headless Service with our class is claimed but refused with a Warning', ()
   const svc = aService({ clusterIP: 'None', clusterIPs: ['None'] });
   const p = plan(aSnapshot({ services: [svc] }), config);
   assert.match(p.services[0]?.refused ?? '', /headless/);
-  assert.deepEqual(p.actions.map((a) => a.kind), ['writeStatus', 'recordEvent'], 'no DaemonSet, no rule: only the condition and one event');
-  const event = p.actions.find((a) => a.kind === 'recordEvent');
+  assert.deepEqual(actionsOf(p).map((a) => a.kind), ['writeStatus', 'recordEvent'], 'no DaemonSet, no rule: only the condition and one event');
+  const event = actionsOf(p).find((a) => a.kind === 'recordEvent');
   assert.equal(event?.kind === 'recordEvent' && event.type, 'Warning');
 });
 

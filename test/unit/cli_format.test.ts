@@ -72,9 +72,9 @@ function cluster(over: Partial<ClusterReport> = {}): ClusterReport {
       heldBack: false,
     },
     results: [
-      { kind: 'createDaemonSet', target: 'daemonset nodelb-system/nodelb-web-uidweb00', reason: 'Service default/web needs a proxy on its nodes (80/TCP, 443/TCP)', outcome: 'applied', durationMs: 5, round: 1 },
-      { kind: 'createFirewall', target: `firewall demo-project/${FW}`, reason: 'open tcp:80,443 for Service default/web', outcome: 'failed', error: 'Required compute.firewalls.create permission', fix: 'grant roles/compute.securityAdmin', retryable: false, durationMs: 7, round: 1 },
-      { kind: 'writeStatus', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 3, round: 1 },
+      { kind: 'createDaemonSet', stage: 'objects', target: 'daemonset nodelb-system/nodelb-web-uidweb00', reason: 'Service default/web needs a proxy on its nodes (80/TCP, 443/TCP)', outcome: 'applied', durationMs: 5, round: 1 },
+      { kind: 'createFirewall', stage: 'objects', target: `firewall demo-project/${FW}`, reason: 'open tcp:80,443 for Service default/web', outcome: 'failed', error: 'Required compute.firewalls.create permission', fix: 'grant roles/compute.securityAdmin', retryable: false, durationMs: 7, round: 1 },
+      { kind: 'writeStatus', stage: 'status', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 3, round: 1 },
     ],
     calls: { reads: 9, writes: 3, byApi: {} },
     prerequisites: [{ name: 'pod-security', message: 'namespace nodelb-system is not labelled privileged', fix: 'kubectl label namespace nodelb-system …', blocking: false }],
@@ -102,7 +102,7 @@ test('Service rows: claimed Services only, <pending> without IPs, refusals and w
 
 test('a failed status write shows as a warning on its Service', () => {
   const c = cluster({
-    results: [{ kind: 'writeStatus', target: 'service default/web', reason: 'publish', outcome: 'failed', error: 'conflict', durationMs: 1, round: 1 }],
+    results: [{ kind: 'writeStatus', stage: 'status', target: 'service default/web', reason: 'publish', outcome: 'failed', error: 'conflict', durationMs: 1, round: 1 }],
   });
   assert.equal(serviceRows(c).find((r) => r.name === 'web')?.warnings, 'status not written: conflict');
 });
@@ -138,9 +138,9 @@ test('sync text: every round shows what its actions changed, not only the last r
     rounds: 2,
     plan: { actions: [], services: [web], notes: [], heldBack: false },
     results: [
-      { kind: 'writeStatus', target: 'service default/web', reason: 'set condition False/ProxyStarting', service: 'default/web', change: '[34.1.0.9] → []', outcome: 'applied', durationMs: 1, round: 1 },
-      { kind: 'recordEvent', target: 'event default/web PortConflict', reason: 'new problem with the Service', service: 'default/web', change: 'Warning PortConflict: port 443/TCP is already served by default/old', outcome: 'applied', durationMs: 1, round: 1 },
-      { kind: 'writeStatus', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 1, round: 2 },
+      { kind: 'writeStatus', stage: 'status', target: 'service default/web', reason: 'set condition False/ProxyStarting', service: 'default/web', change: '[34.1.0.9] → []', outcome: 'applied', durationMs: 1, round: 1 },
+      { kind: 'recordEvent', stage: 'events', target: 'event default/web PortConflict', reason: 'new problem with the Service', service: 'default/web', change: 'Warning PortConflict: port 443/TCP is already served by default/old', outcome: 'applied', durationMs: 1, round: 1 },
+      { kind: 'writeStatus', stage: 'status', target: 'service default/web', reason: 'publish 2 node IPs (was [])', service: 'default/web', change: '[] → [34.1.0.1, 34.1.0.2]', outcome: 'applied', durationMs: 1, round: 2 },
     ],
   });
   const lines = formatSyncText(report(c), PLAIN).split('\n');
@@ -154,7 +154,7 @@ test('dry-run text: plan without a result column, heading says nothing was writt
   const c = cluster({
     dryRun: true,
     converged: false,
-    results: [{ kind: 'deleteFirewall', target: `firewall demo-project/${FW}`, reason: 'its Service default/gone is gone', outcome: 'dry-run', durationMs: 0, round: 1 }],
+    results: [{ kind: 'deleteFirewall', stage: 'deletions', target: `firewall demo-project/${FW}`, reason: 'its Service default/gone is gone', outcome: 'dry-run', durationMs: 0, round: 1 }],
   });
   const text = formatSyncText(report(c), PLAIN);
   assert.match(text, /^ {2}changes pending \(dry run: nothing written\): 9 reads, 3 writes, 120 ms$/m);

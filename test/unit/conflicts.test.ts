@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { ServiceView } from '../../functions/core/model.ts';
 import { assessService, resolvePortConflicts } from '../../functions/core/validate.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, actionsOf } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind } from './builders.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 function conflicts(services: ServiceView[]): Record<string, string[]> {
   const assessments = services.map((s) => assessService(s, aConfig(), undefined));
@@ -63,9 +64,9 @@ test('conflict: the loser gets a PortConflict condition and event, the winner it
   const young = aService({ name: 'young', ports: https, creationTimestamp: '2024-06-01T00:00:00Z' });
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ services: [old, young], nodes: [node], instances: [instance] }), aConfig());
-  assert.deepEqual(actionsOf(p.actions, 'createDaemonSet').map((a) => a.service?.name), ['old']);
-  const youngStatus = actionsOf(p.actions, 'writeStatus').find((w) => w.service.name === 'young');
+  assert.deepEqual(ofKind(actionsOf(p), 'createDaemonSet').map((a) => a.service?.name), ['old']);
+  const youngStatus = ofKind(actionsOf(p), 'writeStatus').find((w) => w.service.name === 'young');
   assert.equal(youngStatus?.conditions[0]?.reason, 'PortConflict');
-  const events = actionsOf(p.actions, 'recordEvent').filter((e) => e.service.name === 'young');
+  const events = ofKind(actionsOf(p), 'recordEvent').filter((e) => e.service.name === 'young');
   assert.deepEqual(events.map((e) => `${e.eventReason}: ${e.message}`), ['PortConflict: port 443/TCP is already served by default/old']);
 });

@@ -8,8 +8,9 @@ import { desiredDaemonSet } from '../../functions/core/daemonset.ts';
 import { daemonSetDrift } from '../../functions/core/daemonset_drift.ts';
 import { assessService } from '../../functions/core/validate.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, actionsOf, uidFor } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind, uidFor } from './builders.ts';
 import { applyToSnapshot } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 const desiredFor = (svc: ServiceView) => desiredDaemonSet(assessService(svc, config, undefined), config);
@@ -51,7 +52,7 @@ test('drift: an update carries the observed resourceVersion and says what differ
   ds.spec!.template.spec!.containers[0]!.image = 'other:1';
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ services: [svc], daemonSets: [ds], nodes: [node], instances: [instance] }), config);
-  const [update] = actionsOf(p.actions, 'updateDaemonSet');
+  const [update] = ofKind(actionsOf(p), 'updateDaemonSet');
   assert.equal(update?.resourceVersion, ds.metadata?.resourceVersion);
   assert.match(update?.reason ?? '', /container lb-tcp-80/);
   assert.equal(update?.daemonSet.spec?.template.spec?.containers[0]?.image, config.proxyImage);
@@ -62,7 +63,7 @@ test('drift: a Service port change updates the DaemonSet', () => {
   const ds = stored(svc);
   const changed = { ...svc, ports: [{ protocol: 'TCP' as const, port: 8080 }] };
   const p = plan(aSnapshot({ services: [changed], daemonSets: [ds] }), config);
-  assert.match(actionsOf(p.actions, 'updateDaemonSet')[0]?.reason ?? '', /container lb-tcp-8080 missing.*container lb-tcp-80 not wanted/);
+  assert.match(ofKind(actionsOf(p), 'updateDaemonSet')[0]?.reason ?? '', /container lb-tcp-8080 missing.*container lb-tcp-80 not wanted/);
 });
 
 const orphanRows: { services: (ds: V1DaemonSet, svc: ServiceView) => ServiceView[]; why: RegExp; reason: string }[] = [
@@ -78,7 +79,7 @@ for (const row of orphanRows) {
     const svc = aService();
     const ds = stored(svc);
     const p = plan(aSnapshot({ services: row.services(ds, svc), daemonSets: [ds] }), config);
-    const [del] = actionsOf(p.actions, 'deleteDaemonSet');
+    const [del] = ofKind(actionsOf(p), 'deleteDaemonSet');
     assert.equal(del?.name, ds.metadata?.name);
     assert.equal(del?.namespace, 'nodelb-system');
     assert.deepEqual(del?.owner, { namespace: 'default', name: 'web', uid: svc.uid }, 'owner from the labels');
@@ -91,10 +92,10 @@ test('a DaemonSet without our label is never touched, even if it looks like ours
   const lookAlike = stored(svc);
   delete lookAlike.metadata!.labels!['app.kubernetes.io/managed-by'];
   const alone = plan(aSnapshot({ daemonSets: [lookAlike] }), config);
-  assert.deepEqual(actionsOf(alone.actions, 'deleteDaemonSet'), [], 'not deleted when its "Service" is gone');
+  assert.deepEqual(ofKind(actionsOf(alone), 'deleteDaemonSet'), [], 'not deleted when its "Service" is gone');
   const withService = plan(aSnapshot({ services: [svc], daemonSets: [lookAlike] }), config);
   assert.deepEqual(
-    withService.actions.filter((a) => a.kind.endsWith('DaemonSet')),
+    actionsOf(withService).filter((a) => a.kind.endsWith('DaemonSet')),
     [],
     'not updated nor replaced when it has the name we want',
   );
@@ -104,5 +105,5 @@ test('a DaemonSet without our label is never touched, even if it looks like ours
 test('a DaemonSet in another namespace is ignored', () => {
   const ds = stored(aService());
   ds.metadata!.namespace = 'kube-system';
-  assert.deepEqual(plan(aSnapshot({ daemonSets: [ds] }), config).actions, []);
+  assert.deepEqual(actionsOf(plan(aSnapshot({ daemonSets: [ds] }), config)), []);
 });

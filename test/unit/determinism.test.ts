@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../functions/core/model.ts';
-import { ACTION_ORDER, plan } from '../../functions/core/plan.ts';
+import { plan } from '../../functions/core/plan.ts';
 import { aConfig } from './builders.ts';
 import { variedWorld } from './varied_world.ts';
 import { converge } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 /** A seeded shuffle (mulberry32), so a failure can be replayed. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -54,12 +55,20 @@ for (const [label, world] of [
   }
 }
 
-test('actions follow the fixed kind order and each carries a reason', () => {
+test('stages come in the fixed order, each action in the stage its kind belongs to, with a reason', () => {
   const p = plan(variedWorld(), config);
-  const order = p.actions.map((a) => ACTION_ORDER.indexOf(a.kind));
-  assert.deepEqual(order, [...order].sort((a, b) => a - b));
-  assert.ok(p.actions.length > 10, `a busy plan (${p.actions.length} actions)`);
-  for (const a of p.actions) assert.ok(a.reason.length > 10, `${a.kind} has a reason: "${a.reason}"`);
+  const order = ['objects', 'status', 'events', 'new-status', 'new-events', 'deletions'];
+  const positions = p.stages.map((s) => order.indexOf(s.name));
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b), 'stages in order');
+  assert.ok(!positions.includes(-1), `known stages only: ${p.stages.map((s) => s.name).join(', ')}`);
+  const stageOf: Record<string, string[]> = {
+    createDaemonSet: ['objects'], updateDaemonSet: ['objects'], createFirewall: ['objects'], patchFirewall: ['objects'],
+    writeStatus: ['status', 'new-status'], recordEvent: ['events', 'new-events'], deleteFirewall: ['deletions'], deleteDaemonSet: ['deletions'],
+  };
+  for (const s of p.stages) for (const a of s.actions) assert.ok(stageOf[a.kind]?.includes(s.name), `${a.kind} in stage ${s.name}`);
+  assert.ok(p.stages.length >= 3 && actionsOf(p).length > 10, `a busy plan (${actionsOf(p).length} actions in ${p.stages.length} stages)`);
+  for (const a of actionsOf(p)) assert.ok(a.reason.length > 10, `${a.kind} has a reason: "${a.reason}"`);
+  assert.deepEqual(structuredClone(p.stages), p.stages, 'the stages are plain data');
 });
 
 test('services are explained in namespace/name order', () => {

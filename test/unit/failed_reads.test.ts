@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReadName, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, actionsOf, endpointsOf } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind, endpointsOf } from './builders.ts';
 import { converge, runDaemonSetController } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 const failed = (...reads: ReadName[]) => reads.map((read) => ({ read, message: 'HTTP 503' }));
@@ -20,7 +21,7 @@ for (const read of ['services', 'daemonsets', 'nodes', 'pods', 'namespaces'] as 
   test(`failed ${read} read: nothing planned, only notes`, () => {
     const w = servedWorld([aService()]);
     const p = plan({ ...w, services: [], failedReads: failed(read) }, config);
-    assert.deepEqual(p.actions, []);
+    assert.deepEqual(actionsOf(p), []);
     assert.equal(p.heldBack, true);
     assert.ok(p.notes.some((n) => n.message.includes(`reading ${read} failed (HTTP 503)`)));
     assert.ok(p.notes.some((n) => /nothing planned/.test(n.message)));
@@ -30,7 +31,7 @@ for (const read of ['services', 'daemonsets', 'nodes', 'pods', 'namespaces'] as 
 test('suspicious: no Nodes while proxy pods exist counts as a failed Node read', () => {
   const w = servedWorld([aService()]);
   const p = plan({ ...w, nodes: [] }, config);
-  assert.deepEqual(p.actions, [], 'no IP withdrawn, nothing deleted');
+  assert.deepEqual(actionsOf(p), [], 'no IP withdrawn, nothing deleted');
   assert.equal(p.heldBack, true);
   assert.ok(p.notes.some((n) => /no Nodes were listed while 2 proxy pods exist/.test(n.message)));
 });
@@ -39,7 +40,7 @@ test('suspicious: no instances while GCE nodes exist counts as a failed instance
   const w = servedWorld([aService()]);
   const p = plan({ ...w, instances: [] }, config);
   assert.equal(p.heldBack, true);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus'), [], 'IPs unknown: status left alone');
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus'), [], 'IPs unknown: status left alone');
   assert.ok(p.notes.some((n) => /no GCE instances were listed while 2 GCE nodes exist/.test(n.message)));
 });
 
@@ -47,9 +48,9 @@ test('failed instance read: DaemonSets still created and updated, no status, no 
   const old = servedWorld([aService({ name: 'old' })]);
   const fresh = aService({ name: 'fresh', ports: [{ protocol: 'TCP', port: 8443 }] });
   const p = plan({ ...old, services: [...old.services, fresh], failedReads: failed('instances') }, config);
-  assert.deepEqual(actionsOf(p.actions, 'createDaemonSet').map((a) => a.service?.name), ['fresh']);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus'), []);
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), []);
+  assert.deepEqual(ofKind(actionsOf(p), 'createDaemonSet').map((a) => a.service?.name), ['fresh']);
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus'), []);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), []);
   assert.ok(p.notes.some((n) => /node IPs are unknown/.test(n.message)));
 });
 
@@ -57,8 +58,8 @@ test('failed firewall read: no firewall action, the rest goes on', () => {
   const w = servedWorld([aService({ name: 'a' })]);
   const added = aService({ name: 'b', ports: [{ protocol: 'TCP', port: 8080 }] });
   const p = plan({ ...w, services: [...w.services, added], firewalls: [], failedReads: failed('firewalls') }, config);
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), [], 'not even a create: the list may be wrong');
-  assert.deepEqual(actionsOf(p.actions, 'createDaemonSet').map((a) => a.service?.name), ['b']);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), [], 'not even a create: the list may be wrong');
+  assert.deepEqual(ofKind(actionsOf(p), 'createDaemonSet').map((a) => a.service?.name), ['b']);
 });
 
 test('failed EndpointSlice read: no status write for Local Services, Cluster ones still written', () => {
@@ -69,7 +70,7 @@ test('failed EndpointSlice read: no status write for Local Services, Cluster one
   const grown: Snapshot = { ...w, nodes: [...w.nodes, third.node], instances: [...(w.instances ?? []), third.instance] };
   grown.pods = runDaemonSetController(grown); // proxies come up on n3; the status has not followed yet
   const p = plan({ ...grown, endpoints: [], failedReads: failed('endpointslices') }, config);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus').map((a) => a.service.name), ['cluster'], 'adding n3 to the Cluster Service is safe');
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus').map((a) => a.service.name), ['cluster'], 'adding n3 to the Cluster Service is safe');
   assert.ok(p.notes.some((n) => /default\/local.*EndpointSlice/.test(n.message)));
 });
 
@@ -78,16 +79,16 @@ test('held back: a status write that withdraws an IP waits; one that only adds g
   const services = w.services.map((s) => (s.name === 'grows' ? { ...s, ingress: [{ ip: '203.0.113.1' }] } : s));
   const nodes = w.nodes.map((n) => (n.name === 'n2' ? { ...n, ready: false } : n));
   const p = plan({ ...w, services, failedReads: failed('firewalls') }, config);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus').map((a) => a.service.name), ['grows']);
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus').map((a) => a.service.name), ['grows']);
   const p2 = plan({ ...w, nodes, failedReads: failed('firewalls') }, config);
-  assert.deepEqual(actionsOf(p2.actions, 'writeStatus'), [], 'n2 not withdrawn while a read failed');
+  assert.deepEqual(ofKind(actionsOf(p2), 'writeStatus'), [], 'n2 not withdrawn while a read failed');
   assert.ok(p2.notes.some((n) => /held back: withdrawing 203.0.113.2 from default\/grows/.test(n.message)));
 });
 
 test('held back: orphan DaemonSets and rules are kept, with a note each', () => {
   const w = servedWorld([aService()]);
   const p = plan({ ...w, services: [], failedReads: failed('endpointslices') }, config);
-  assert.deepEqual(p.actions.filter((a) => a.kind.startsWith('delete')), []);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.startsWith('delete')), []);
   assert.equal(p.heldBack, true);
   assert.ok(p.notes.some((n) => /held back: deleting DaemonSet nodelb-system\/nodelb-web-/.test(n.message)));
   assert.ok(p.notes.some((n) => /held back: deleting firewall rule nodelb-/.test(n.message)));

@@ -7,7 +7,8 @@ import { desiredFirewalls, firewallChanges } from '../../functions/core/firewall
 import { assessService } from '../../functions/core/validate.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { SOURCE_RANGES_ANNOTATION, encodeFirewallMarker, firewallName } from '../../functions/core/naming.ts';
-import { CLUSTER_ID, NETWORK, NODE_TAG, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, actionsOf } from './builders.ts';
+import { CLUSTER_ID, NETWORK, NODE_TAG, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, ofKind } from './builders.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 const target = { network: NETWORK, project: 'proj', tag: NODE_TAG };
@@ -111,7 +112,7 @@ test('plan: a drifted rule is patched with the list of changes', () => {
   const rule = rulesFor(svc)[0] as Firewall;
   const observed = { ...rule, sourceRanges: ['0.0.0.0/0', '10.0.0.0/8'] };
   const p = plan(aSnapshot({ services: [svc], nodes: [node], instances: [instance], firewalls: [{ rule: observed, marker: JSON.parse(rule.description ?? '') }] }), config);
-  const [patch] = actionsOf(p.actions, 'patchFirewall');
+  const [patch] = ofKind(actionsOf(p), 'patchFirewall');
   assert.deepEqual(patch?.changes, ['sourceRanges: 0.0.0.0/0,10.0.0.0/8 → 0.0.0.0/0']);
   assert.equal(patch?.project, 'proj');
   assert.deepEqual(patch?.rule, rule);
@@ -123,22 +124,22 @@ test('plan: an invalid CIDR opens nothing and removes the existing rule', () => 
   const { node, instance } = aGkeNode('n1', 1);
   const broken = { ...svc, loadBalancerSourceRanges: ['10.0.0.0/80'] };
   const p = plan(aSnapshot({ services: [broken], nodes: [node], instances: [instance], firewalls: [{ rule, marker: JSON.parse(rule.description ?? '') }] }), config);
-  assert.deepEqual(actionsOf(p.actions, 'createFirewall'), []);
-  assert.deepEqual(actionsOf(p.actions, 'deleteFirewall').map((d) => d.name), [rule.name]);
+  assert.deepEqual(ofKind(actionsOf(p), 'createFirewall'), []);
+  assert.deepEqual(ofKind(actionsOf(p), 'deleteFirewall').map((d) => d.name), [rule.name]);
 });
 
 test('plan: firewall management off means no firewall action', () => {
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ services: [aService()], nodes: [node], instances: [instance] }), aConfig({ manageFirewall: false }));
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), []);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), []);
   const p2 = plan(aSnapshot({ services: [aService()], nodes: [node], instances: [instance], firewalls: undefined }), config);
-  assert.deepEqual(p2.actions.filter((a) => a.kind.endsWith('Firewall')), [], 'nor when the runtime did not list rules');
+  assert.deepEqual(actionsOf(p2).filter((a) => a.kind.endsWith('Firewall')), [], 'nor when the runtime did not list rules');
 });
 
 test('plan: no rule ever opens a denied port', () => {
   const { node, instance } = aGkeNode('n1', 1);
   const services = [22, 443, 10250, 2379, 31000].map((port) => aService({ name: `p${port}`, ports: [{ protocol: 'TCP', port }] }));
   const p = plan(aSnapshot({ services, nodes: [node], instances: [instance] }), config);
-  const opened = actionsOf(p.actions, 'createFirewall').flatMap((c) => (c.rule.allowed ?? []).flatMap((x) => x.ports ?? []));
+  const opened = ofKind(actionsOf(p), 'createFirewall').flatMap((c) => (c.rule.allowed ?? []).flatMap((x) => x.ports ?? []));
   assert.deepEqual(opened, ['443']);
 });

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import type { Firewall, FirewallView, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { encodeFirewallMarker, firewallName } from '../../functions/core/naming.ts';
-import { CLUSTER_ID, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, actionsOf, uidFor } from './builders.ts';
+import { CLUSTER_ID, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, ofKind, uidFor } from './builders.ts';
 import { converge } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 
@@ -33,7 +34,7 @@ for (const row of orphanRows) {
     const w = servedWorld([svc]);
     assert.equal(w.firewalls?.length, 1, 'the world has our rule');
     const p = plan({ ...w, services: row.services(svc) }, config);
-    const [del] = actionsOf(p.actions, 'deleteFirewall');
+    const [del] = ofKind(actionsOf(p), 'deleteFirewall');
     assert.equal(del?.name, w.firewalls?.[0]?.rule.name);
     assert.equal(del?.project, 'proj');
     assert.deepEqual(del?.owner, { namespace: 'default', name: 'web', uid: svc.uid });
@@ -46,7 +47,7 @@ test('orphan rule deleted: the IPv6 rule of a Service that went IPv4-only', () =
   const w = servedWorld([svc]);
   assert.equal(w.firewalls?.length, 2);
   const p = plan({ ...w, services: [{ ...svc, ipFamilies: ['IPv4'], clusterIPs: ['10.96.0.20'] }] }, config);
-  const dels = actionsOf(p.actions, 'deleteFirewall');
+  const dels = ofKind(actionsOf(p), 'deleteFirewall');
   assert.deepEqual(dels.map((d) => d.name), [firewallName(CLUSTER_ID, svc.uid, 'IPv6')]);
   assert.match(dels[0]?.reason ?? '', /no longer uses IPv6/);
 });
@@ -55,7 +56,7 @@ test('orphan rule deleted: an own rule for a Service long gone, with nothing els
   const ghost = { namespace: 'old', name: 'gone', uid: uidFor('ghost') };
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ nodes: [node], instances: [instance], firewalls: [ownRule(ghost)] }), config);
-  assert.deepEqual(actionsOf(p.actions, 'deleteFirewall').map((d) => d.owner), [ghost]);
+  assert.deepEqual(ofKind(actionsOf(p), 'deleteFirewall').map((d) => d.owner), [ghost]);
 });
 
 const lookAlikes: { view: FirewallView; note: RegExp; reason: string }[] = [
@@ -67,7 +68,7 @@ for (const row of lookAlikes) {
   test(`look-alike rule never touched: ${row.reason}`, () => {
     const { node, instance } = aGkeNode('n1', 1);
     const p = plan(aSnapshot({ nodes: [node], instances: [instance], firewalls: [row.view] }), config);
-    assert.deepEqual(p.actions, []);
+    assert.deepEqual(actionsOf(p), []);
     assert.ok(p.notes.some((n) => row.note.test(n.message)), 'a note says so');
   });
 }
@@ -78,14 +79,14 @@ test("look-alike rule never touched: named like ours but its marker names anothe
   const impostor: FirewallView = { rule: { ...view.rule, description: encodeFirewallMarker({ ...view.marker!, uid: uidFor('someone') }) }, marker: { ...view.marker!, uid: uidFor('someone') } };
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ services: [svc], nodes: [node], instances: [instance], firewalls: [impostor] }), config);
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), [], 'neither patched, deleted nor re-created');
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), [], 'neither patched, deleted nor re-created');
   assert.ok(p.notes.some((n) => /marker names uid/.test(n.message)));
 });
 
 test('rules without our prefix are ignored entirely', () => {
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ nodes: [node], instances: [instance], firewalls: [{ rule: { name: 'gke-demo-all', description: 'x' } }] }), config);
-  assert.deepEqual(p.actions, []);
+  assert.deepEqual(actionsOf(p), []);
   assert.deepEqual(p.notes, []);
 });
 

@@ -6,6 +6,7 @@ import type { InstanceView } from '../../functions/core/model.ts';
 import { detectFirewallTarget } from '../../functions/core/firewall.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { NETWORK, NODE_TAG, aConfig, aGkeNode, aService, aSnapshot, anInstance } from './builders.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const cluster = { id: 'c1', name: 'demo', project: 'proj' };
 
@@ -66,13 +67,13 @@ for (const row of rows) {
 test('firewall target: undetectable tag means a WARNING note and no firewall action', () => {
   const { node } = aGkeNode('vm-1', 1);
   const p = plan(aSnapshot({ services: [aService()], nodes: [node], instances: [anInstance({ name: 'vm-1', tags: ['http-server'], externalIPv4: ['203.0.113.1'] })] }), aConfig());
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), []);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), []);
   assert.ok(p.notes.some((n) => n.severity === 'WARNING' && /firewall rules are not managed: no network tag/.test(n.message)));
-  assert.equal(p.actions.filter((a) => a.kind === 'createDaemonSet').length, 1, 'the rest of the plan goes on');
+  assert.equal(actionsOf(p).filter((a) => a.kind === 'createDaemonSet').length, 1, 'the rest of the plan goes on');
 });
 
 test('firewall target: nodes that are not GCE instances: note, no firewall action', () => {
   const p = plan(aSnapshot({ services: [aService()], instances: undefined }), aConfig());
-  assert.deepEqual(p.actions.filter((a) => a.kind.endsWith('Firewall')), []);
+  assert.deepEqual(actionsOf(p).filter((a) => a.kind.endsWith('Firewall')), []);
   assert.ok(p.notes.some((n) => /not GCE instances/.test(n.message)));
 });

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import type { NodeView, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import type { PlanConfig } from '../../functions/core/plan_config.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, actionsOf } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind } from './builders.ts';
 import { applyToSnapshot, converge } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const https = [{ protocol: 'TCP' as const, port: 443, nodePort: 30443 }];
 
@@ -63,16 +64,16 @@ for (const row of changes) {
     assert.deepEqual(ipsOf(before.snapshot, 'web'), ['203.0.113.1', '203.0.113.2', '203.0.113.4'], 'everywhere but the tainted node at first');
 
     const changed = withAnnotations(before.snapshot, 'web', row.annotations);
-    const [update] = actionsOf(plan(changed, config).actions, 'updateDaemonSet');
+    const [update] = ofKind(actionsOf(plan(changed, config)), 'updateDaemonSet');
     assert.match(update?.reason ?? '', row.field, 'one update naming what changed');
     assert.equal(update?.resourceVersion, before.snapshot.daemonSets[0]?.metadata?.resourceVersion);
 
     const after = converge(changed, config);
     assert.deepEqual(ipsOf(after.snapshot, 'web'), row.ips, 'the published IPs follow the new placement');
-    assert.equal(plan(after.snapshot, config).actions.length, 0, 'then steady');
+    assert.equal(actionsOf(plan(after.snapshot, config)).length, 0, 'then steady');
 
     const removed = withAnnotations(after.snapshot, 'web', Object.fromEntries(Object.keys(row.annotations).map((k) => [k, undefined])));
-    assert.equal(actionsOf(plan(removed, config).actions, 'updateDaemonSet').length, 1, 'removing the annotation updates it back');
+    assert.equal(ofKind(actionsOf(plan(removed, config)), 'updateDaemonSet').length, 1, 'removing the annotation updates it back');
     assert.deepEqual(ipsOf(converge(removed, config).snapshot, 'web'), ['203.0.113.1', '203.0.113.2', '203.0.113.4']);
   });
 }
@@ -81,7 +82,7 @@ test('the DaemonSets follow a change of the global node selector', () => {
   const services = [aService({ name: 'a', ports: https }), aService({ name: 'b', ports: [{ protocol: 'TCP', port: 80, nodePort: 30080 }] })];
   const before = converge(world(services), aConfig());
   const narrowed = aConfig({ nodeSelector: { disk: 'ssd' } });
-  const updates = actionsOf(plan(before.snapshot, narrowed).actions, 'updateDaemonSet');
+  const updates = ofKind(actionsOf(plan(before.snapshot, narrowed)), 'updateDaemonSet');
   assert.deepEqual(updates.map((u) => u.service?.name), ['a', 'b'], 'every Service\'s DaemonSet');
   assert.ok(updates.every((u) => /nodeSelector/.test(u.reason)));
   const after = converge(before.snapshot, narrowed).snapshot;
@@ -93,11 +94,11 @@ test('an invalid placement annotation refuses the Service with a Warning, and th
   const before = converge(world([aService({ ports: https })]), aConfig());
   const bad = withAnnotations(before.snapshot, 'web', { 'nodelb.dev/tolerations': '[{"key":"dedicated","operator":"Sometimes"}]' });
   const p = plan(bad, aConfig());
-  assert.equal(actionsOf(p.actions, 'deleteDaemonSet').length, 1, 'refused: the proxies go (documented: an invalid annotation refuses the Service)');
-  const events = actionsOf(p.actions, 'recordEvent');
+  assert.equal(ofKind(actionsOf(p), 'deleteDaemonSet').length, 1, 'refused: the proxies go (documented: an invalid annotation refuses the Service)');
+  const events = ofKind(actionsOf(p), 'recordEvent');
   assert.deepEqual(events.map((e) => [e.type, e.eventReason]), [['Warning', 'InvalidAnnotation']]);
   assert.match(events[0]?.message ?? '', /nodelb\.dev\/tolerations: toleration 1: operator must be Equal or Exists/);
-  assert.equal(actionsOf(p.actions, 'writeStatus')[0]?.conditions[0]?.reason, 'InvalidConfiguration');
+  assert.equal(ofKind(actionsOf(p), 'writeStatus')[0]?.conditions[0]?.reason, 'InvalidConfiguration');
 });
 
 test('pools: two Services share port 443 on disjoint pools, each published on its own pool', () => {
@@ -118,7 +119,7 @@ test('pools: two Services share port 443 on disjoint pools, each published on it
   // A third Service on 443 without a pool could land on either pool's nodes: it is refused.
   const everywhere = aService({ name: 'everywhere', ports: https, creationTimestamp: '2024-03-01T00:00:00Z' });
   const p = plan({ ...result.snapshot, services: [...result.snapshot.services, everywhere] }, aConfig());
-  const warning = actionsOf(p.actions, 'recordEvent').find((e) => e.service.name === 'everywhere');
+  const warning = ofKind(actionsOf(p), 'recordEvent').find((e) => e.service.name === 'everywhere');
   assert.equal(warning?.eventReason, 'PortConflict');
   assert.match(warning?.message ?? '', /443\/TCP is already served by default\/blue/);
 });
@@ -134,13 +135,13 @@ for (const row of ipModes) {
     const svc = aService({ ports: https, ...(row.annotation ? { annotations: { 'nodelb.dev/ip-mode': row.annotation } } : {}) });
     const config = aConfig({ ipMode: row.config });
     const first = plan(converge(world([svc]), config, 1).snapshot, config);
-    const [write] = actionsOf(first.actions, 'writeStatus');
+    const [write] = ofKind(actionsOf(first), 'writeStatus');
     assert.ok(write && write.ingress.length > 0);
     assert.ok(write.ingress.every((i) => (row.want === 'Proxy' ? i.ipMode === 'Proxy' : i.ipMode === undefined)), JSON.stringify(write.ingress));
     const done = converge(world([svc]), config).snapshot;
     assert.ok(done.services[0]?.ingress.every((i) => i.ipMode === row.want));
     const switched = aConfig({ ipMode: row.config === 'VIP' ? 'Proxy' : 'VIP' });
-    const rewrite = actionsOf(plan(done, switched).actions, 'writeStatus');
+    const rewrite = ofKind(actionsOf(plan(done, switched)), 'writeStatus');
     assert.equal(rewrite.length, row.annotation ? 0 : 1, row.annotation ? 'the annotation pins it' : 'a global change rewrites the status');
   });
 }
@@ -150,10 +151,10 @@ test('ipMode Proxy on an API server that drops the field (< 1.30): one Warning, 
   const dropIPMode = (s: Snapshot): Snapshot => ({ ...s, services: s.services.map((svc) => ({ ...svc, ingress: svc.ingress.map(({ ip }) => ({ ip })) })) });
   const old = dropIPMode(converge(world([aService({ ports: https })]), config).snapshot);
   const p = plan(old, config);
-  const events = actionsOf(p.actions, 'recordEvent');
+  const events = ofKind(actionsOf(p), 'recordEvent');
   assert.deepEqual(events.map((e) => [e.type, e.eventReason]), [['Warning', 'IPModeNotSupported']]);
   assert.match(p.services[0]?.warnings.join() ?? '', /needs Kubernetes 1\.30/);
-  const after = dropIPMode(applyToSnapshot(old, p.actions));
-  assert.deepEqual(plan(after, config).actions, [], 'steady although the stored ingress lacks ipMode');
-  assert.deepEqual(plan(converge(world([aService({ ports: https })]), config).snapshot, config).actions, [], 'a server that keeps ipMode: no warning, nothing to do');
+  const after = dropIPMode(applyToSnapshot(old, actionsOf(p)));
+  assert.deepEqual(actionsOf(plan(after, config)), [], 'steady although the stored ingress lacks ipMode');
+  assert.deepEqual(actionsOf(plan(converge(world([aService({ ports: https })]), config).snapshot, config)), [], 'a server that keeps ipMode: no warning, nothing to do');
 });

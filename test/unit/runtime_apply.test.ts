@@ -1,10 +1,11 @@
-// apply.ts against in-memory fakes: phases, isolation of failures, conflict recovery,
+// apply.ts against in-memory fakes: stages in the planner's order, isolation of failures, conflict recovery,
 // confirmed deletions, AlreadyExists adoption, requestId reuse, dry run and the time budget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1DaemonSet, V1Service } from '@kubernetes/client-node';
 import type { ComputeApi, KubeApi } from '../../functions/adapters/apis.ts';
-import { applyActions, type ApplyContext } from '../../functions/runtime/apply.ts';
+import { applyStages, type ApplyContext } from '../../functions/runtime/apply.ts';
+import { toStages } from '../../functions/core/stages.ts';
 import { deadlineIn, fakeClock } from '../../functions/platform/clock.ts';
 import { ApiError } from '../../functions/platform/errors.ts';
 import { silentLogger } from '../../functions/platform/log.ts';
@@ -97,15 +98,35 @@ const writeStatus = (ips: string[]): Action => ({
 const event: Action = { kind: 'recordEvent', reason: 'tell', service: ref, type: 'Normal', eventReason: 'UpdatedLoadBalancer', message: 'hi' };
 const createDs: Action = { kind: 'createDaemonSet', reason: 'new Service', service: ref, daemonSet: daemonSet() };
 
-test('runs DaemonSet/firewall writes, then status, then events, whatever the plan order', async () => {
+/** The product's path: the planner's stages, applied in order. */
+async function applyActions(actions: readonly Action[], c: ApplyContext) {
+  return (await applyStages(toStages(actions), c)).results;
+}
+
+test('runs the stages in order: DaemonSet/firewall writes, then status, then events; results follow the stages', async () => {
   const { kube, calls } = fakeKube();
   const results = await applyActions([event, writeStatus(['1.2.3.4']), createDs], ctx(kube));
   assert.deepEqual(calls, ['createDaemonSet', 'writeServiceStatus', 'createEvent']);
-  assert.deepEqual(results.map((r) => [r.kind, r.outcome]), [
-    ['recordEvent', 'applied'],
-    ['writeStatus', 'applied'],
-    ['createDaemonSet', 'applied'],
+  assert.deepEqual(results.map((r) => [r.stage, r.kind, r.outcome]), [
+    ['objects', 'createDaemonSet', 'applied'],
+    ['new-status', 'writeStatus', 'applied'],
+    ['new-events', 'recordEvent', 'applied'],
   ]);
+});
+
+test('the status and Events of a new Service wait for its proxies when the sync says so; deletions still run last', async () => {
+  const { kube, calls } = fakeKube({ getService: async () => undefined });
+  const other = { namespace: 'shop', name: 'old', uid: 'uid-old' };
+  const del: Action = { kind: 'deleteDaemonSet', reason: 'Service gone', service: other, namespace: 'nodelb-system', name: 'nodelb-old', owner: other };
+  const asked: string[][] = [];
+  const { results, deferred } = await applyStages(toStages([event, writeStatus(['1.2.3.4']), createDs, del]), ctx(kube, { rawServices: new Map([['uid-web', service()]]) }), (done) => {
+    asked.push(done.map((r) => r.kind));
+    return true;
+  });
+  assert.deepEqual(asked, [['createDaemonSet']], 'asked once, after the objects stage');
+  assert.deepEqual(deferred.map((s) => s.name), ['new-status', 'new-events']);
+  assert.deepEqual(results.map((r) => [r.stage, r.kind]), [['objects', 'createDaemonSet'], ['deletions', 'deleteDaemonSet']]);
+  assert.deepEqual(calls.filter((c) => c !== 'getService'), ['createDaemonSet', 'deleteDaemonSet']);
 });
 
 test('every result names its Service and carries the change, also when dry-run or failed', async () => {
@@ -120,9 +141,9 @@ test('every result names its Service and carries the change, also when dry-run o
     assert.deepEqual(
       results.map((r) => [r.kind, r.service, r.change]),
       [
-        ['recordEvent', 'shop/web', 'Normal UpdatedLoadBalancer: hi'],
-        ['writeStatus', 'shop/web', '[5.6.7.8] → [1.2.3.4]'],
         ['createDaemonSet', 'shop/web', undefined],
+        ['writeStatus', 'shop/web', '[5.6.7.8] → [1.2.3.4]'],
+        ['recordEvent', 'shop/web', 'Normal UpdatedLoadBalancer: hi'],
       ],
       dryRun ? 'dry run' : 'applied and failed alike',
     );

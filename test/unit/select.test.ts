@@ -9,6 +9,7 @@ import { ingressFor, selectNodes, type SelectionInput } from '../../functions/co
 import { plan } from '../../functions/core/plan.ts';
 import { aConfig, aDualStackService, aGkeNode, aPod, aService, aSnapshot, anInstance } from './builders.ts';
 import { converge } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 
@@ -193,7 +194,7 @@ test('dual-stack Service: a node with only IPv4 is still published for IPv4', ()
   const world = converge(aSnapshot({ services: [svc], nodes: [a.node, b.node], instances: [a.instance, b.instance] }), config).snapshot;
   assert.deepEqual(world.services[0]?.ingress.map((i) => i.ip), ['203.0.113.1', '203.0.113.2', '2600:1900::1']);
   const p = plan(world, config);
-  assert.deepEqual(p.actions, []);
+  assert.deepEqual(actionsOf(p), []);
 });
 
 test('the quick eligibility check and the explained reasons agree on every node (they are two functions)', () => {

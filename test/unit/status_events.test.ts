@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConditionView, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, actionsOf } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind } from './builders.ts';
 import { converge } from './world.ts';
 import { describeIPChange, goList } from '../../functions/core/status.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 
@@ -29,18 +30,18 @@ test('first publication: status with sorted IPs, condition True, one UpdatedLoad
 
 test('steady state: no write and no event, run after run', () => {
   const w = world([aService()]);
-  assert.deepEqual(plan(w, config).actions, []);
-  assert.deepEqual(plan(w, config).actions, [], 'still nothing on the next run');
+  assert.deepEqual(actionsOf(plan(w, config)), []);
+  assert.deepEqual(actionsOf(plan(w, config)), [], 'still nothing on the next run');
 });
 
 test('a node leaves: status rewritten, Normal event with old and new IPs', () => {
   const w = world([aService()], 3);
   const p = plan({ ...w, nodes: w.nodes.map((n) => (n.name === 'n2' ? { ...n, ready: false } : n)) }, config);
-  const [write] = actionsOf(p.actions, 'writeStatus');
+  const [write] = ofKind(actionsOf(p), 'writeStatus');
   assert.deepEqual(write?.from, ['203.0.113.1', '203.0.113.2', '203.0.113.3']);
   assert.deepEqual(write?.to, ['203.0.113.1', '203.0.113.3']);
   assert.equal(write?.resourceVersion, w.services[0]?.resourceVersion, 'written against the observed resourceVersion');
-  assert.deepEqual(actionsOf(p.actions, 'recordEvent').map((e) => `${e.type} ${e.eventReason}: ${e.message}`), [
+  assert.deepEqual(ofKind(actionsOf(p), 'recordEvent').map((e) => `${e.type} ${e.eventReason}: ${e.message}`), [
     'Normal UpdatedLoadBalancer: Updated LoadBalancer with new IPs: [203.0.113.1 203.0.113.2 203.0.113.3] -> [203.0.113.1 203.0.113.3]',
   ]);
 });
@@ -50,8 +51,8 @@ test('a thousand IPs: the Event, the reason and the change say what was added an
   // Every third node moves to a new IP: 10 of 30 change.
   const moved = { ...w, instances: (w.instances ?? []).map((i, k) => (k % 3 === 0 ? { ...i, externalIPv4: [`198.51.100.${k + 1}`] } : i)) };
   const p = plan(moved, config);
-  const [write] = actionsOf(p.actions, 'writeStatus');
-  const [event] = actionsOf(p.actions, 'recordEvent');
+  const [write] = ofKind(actionsOf(p), 'writeStatus');
+  const [event] = ofKind(actionsOf(p), 'recordEvent');
   assert.equal(write?.to.length, 30);
   assert.match(write?.reason ?? '', /^publish 30 node IPs \(30 -> 30 IPs, added \[198\.51\.100\.1 198\.51\.100\.4 .*198\.51\.100\.28\], removed \[203\.0\.113\.1 .*\]\)/);
   assert.match(event?.message ?? '', /^Updated LoadBalancer with new IPs: 30 -> 30 IPs, added \[(\S+ ){9}\S+\], removed \[(\S+ ){9}\S+\]$/);
@@ -77,29 +78,29 @@ test('the last node leaves: ingress empty, condition NoEligibleNodes, one Warnin
 
 test('a new Service whose proxies are being created: condition ProxyStarting, no alarm', () => {
   const p = plan(aSnapshot({ services: [aService()], nodes: [aGkeNode('n1', 1).node], instances: [aGkeNode('n1', 1).instance] }), config);
-  const [write] = actionsOf(p.actions, 'writeStatus');
+  const [write] = ofKind(actionsOf(p), 'writeStatus');
   assert.deepEqual([write?.conditions[0]?.status, write?.conditions[0]?.reason], ['False', 'ProxyStarting']);
-  assert.deepEqual(actionsOf(p.actions, 'recordEvent'), [], 'no UnAvailableLoadBalancer for proxies that are only starting');
+  assert.deepEqual(ofKind(actionsOf(p), 'recordEvent'), [], 'no UnAvailableLoadBalancer for proxies that are only starting');
 });
 
 test('proxies exist but none is Ready: NoEligibleNodes with the reasons, and a Warning', () => {
   const w = world([aService()], 1);
   const p = plan({ ...w, pods: w.pods.map((x) => ({ ...x, ready: false })) }, config);
-  const [write] = actionsOf(p.actions, 'writeStatus');
+  const [write] = ofKind(actionsOf(p), 'writeStatus');
   assert.equal(write?.conditions[0]?.reason, 'NoEligibleNodes');
   assert.match(write?.conditions[0]?.message ?? '', /1 proxy pod not Ready/);
-  assert.deepEqual(actionsOf(p.actions, 'recordEvent').map((e) => e.eventReason), ['UnAvailableLoadBalancer']);
+  assert.deepEqual(ofKind(actionsOf(p), 'recordEvent').map((e) => e.eventReason), ['UnAvailableLoadBalancer']);
 });
 
 test('lastTransitionTime: now when the status flips, kept when only the message changes', () => {
   const old: ConditionView = { type: 'nodelb.dev/Serving', status: 'True', reason: 'Published', message: 'serving on 3 nodes', lastTransitionTime: '2025-01-01T00:00:00Z' };
   const w = world([aService()], 2);
   const svc = { ...(w.services[0] as ServiceView), conditions: [old], ingress: [{ ip: '203.0.113.1' }] };
-  const [write] = actionsOf(plan({ ...w, services: [svc] }, config).actions, 'writeStatus');
+  const [write] = ofKind(actionsOf(plan({ ...w, services: [svc] }, config)), 'writeStatus');
   assert.equal(write?.conditions[0]?.message, 'serving on 2 nodes');
   assert.equal(write?.conditions[0]?.lastTransitionTime, '2025-01-01T00:00:00Z', 'still True: time kept');
   const flipped = { ...w, nodes: w.nodes.map((n) => ({ ...n, ready: false })), services: [svc] };
-  const [write2] = actionsOf(plan(flipped, config).actions, 'writeStatus');
+  const [write2] = ofKind(actionsOf(plan(flipped, config)), 'writeStatus');
   assert.equal(write2?.conditions[0]?.lastTransitionTime, w.now, 'True → False: snapshot.now');
 });
 
@@ -115,31 +116,31 @@ test('status written when only the condition differs (someone edited its message
   const svc = w.services[0] as ServiceView;
   const edited = { ...svc, conditions: svc.conditions.map((c) => ({ ...c, message: 'hello' })) };
   const p = plan({ ...w, services: [edited] }, config);
-  assert.deepEqual(p.actions.map((a) => a.kind), ['writeStatus'], 'no IP change, so no event');
+  assert.deepEqual(actionsOf(p).map((a) => a.kind), ['writeStatus'], 'no IP change, so no event');
 });
 
 test('ingress in another order is rewritten; VIP read back from the API is not a difference', () => {
   const w = world([aService()]);
   const svc = w.services[0] as ServiceView;
   assert.ok(svc.ingress.every((i) => i.ipMode === 'VIP'), 'the API server stored ipMode VIP');
-  assert.deepEqual(plan(w, config).actions, [], 'VIP vs absent: same');
+  assert.deepEqual(actionsOf(plan(w, config)), [], 'VIP vs absent: same');
   const reversed = { ...svc, ingress: [...svc.ingress].reverse() };
   const p = plan({ ...w, services: [reversed] }, config);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus')[0]?.to, ['203.0.113.1', '203.0.113.2']);
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus')[0]?.to, ['203.0.113.1', '203.0.113.2']);
 });
 
 test('a warning is announced once, not on every run', () => {
   const w = converge(aSnapshot({ services: [aService({ loadBalancerIP: '1.2.3.4' })], nodes: [aGkeNode('n1', 1).node], instances: [aGkeNode('n1', 1).instance] }), config);
   assert.deepEqual(w.events.filter((e) => e.reason === 'LoadBalancerIPIgnored').length, 1);
   assert.match(serving(w.snapshot.services[0])?.message ?? '', /loadBalancerIP is not supported/, 'the condition remembers it');
-  assert.deepEqual(plan(w.snapshot, config).actions, []);
+  assert.deepEqual(actionsOf(plan(w.snapshot, config)), []);
 });
 
 test('a refusal is announced once; fixing it publishes again', () => {
   const denied = aService({ ports: [{ protocol: 'TCP', port: 22 }] });
   const w = converge(aSnapshot({ services: [denied], nodes: [aGkeNode('n1', 1).node], instances: [aGkeNode('n1', 1).instance] }), config);
   assert.deepEqual(w.events.map((e) => e.reason), ['PortDenied']);
-  assert.deepEqual(plan(w.snapshot, config).actions, [], 'no repeat');
+  assert.deepEqual(actionsOf(plan(w.snapshot, config)), [], 'no repeat');
   const fixed = { ...w.snapshot, services: w.snapshot.services.map((s) => ({ ...s, ports: [{ protocol: 'TCP' as const, port: 2222 }] })) };
   const after = converge(fixed, config);
   assert.equal(serving(after.snapshot.services[0])?.status, 'True');
@@ -149,22 +150,22 @@ test('a refusal is announced once; fixing it publishes again', () => {
 test('a second, different refusal is announced', () => {
   const w = converge(aSnapshot({ services: [aService({ ports: [{ protocol: 'TCP', port: 22 }] })] }), config).snapshot;
   const worse = { ...w, services: w.services.map((s) => ({ ...s, ports: [...s.ports, { protocol: 'SCTP' as const, port: 9 }] })) };
-  const events = actionsOf(plan(worse, config).actions, 'recordEvent');
+  const events = ofKind(actionsOf(plan(worse, config)), 'recordEvent');
   assert.deepEqual(events.map((e) => e.eventReason), ['UnsupportedProtocol'], 'only the new problem');
 });
 
 test('deleting Service: no status write, no event', () => {
   const w = world([aService()]);
   const p = plan({ ...w, services: w.services.map((s) => ({ ...s, deleting: true })) }, config);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus'), []);
-  assert.deepEqual(actionsOf(p.actions, 'recordEvent'), []);
-  assert.deepEqual(p.actions.map((a) => a.kind).sort(), ['deleteDaemonSet', 'deleteFirewall']);
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus'), []);
+  assert.deepEqual(ofKind(actionsOf(p), 'recordEvent'), []);
+  assert.deepEqual(actionsOf(p).map((a) => a.kind).sort(), ['deleteDaemonSet', 'deleteFirewall']);
 });
 
 test('proxies deleted by hand: they are re-created and the emptied status is a Warning', () => {
   const w = world([aService()], 1);
   const p = plan({ ...w, daemonSets: [], pods: [] }, config);
-  assert.equal(actionsOf(p.actions, 'createDaemonSet').length, 1);
-  assert.deepEqual(actionsOf(p.actions, 'writeStatus')[0]?.to, []);
-  assert.deepEqual(actionsOf(p.actions, 'recordEvent').map((e) => e.eventReason), ['UnAvailableLoadBalancer']);
+  assert.equal(ofKind(actionsOf(p), 'createDaemonSet').length, 1);
+  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus')[0]?.to, []);
+  assert.deepEqual(ofKind(actionsOf(p), 'recordEvent').map((e) => e.eventReason), ['UnAvailableLoadBalancer']);
 });

@@ -8,8 +8,9 @@ import type { ReadName, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { daemonSetName } from '../../functions/core/naming.ts';
 import { markSuspiciousEmpties } from '../../functions/runtime/observe.ts';
-import { CLASS, aConfig, aGkeNode, aNode, aService, aSnapshot, actionsOf, endpointsOf } from './builders.ts';
+import { CLASS, aConfig, aGkeNode, aNode, aService, aSnapshot, ofKind, endpointsOf } from './builders.ts';
 import { converge, runDaemonSetController } from './world.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 
@@ -104,12 +105,12 @@ const scopes: [string, (w: Snapshot) => Snapshot, Scope][] = [
 for (const [name, mutate, want] of scopes) {
   test(`scope: ${name}`, () => {
     const p = plan(mutate(world()), config);
-    assert.equal(p.actions.length > 0, want.planned, JSON.stringify(p.notes));
+    assert.equal(actionsOf(p).length > 0, want.planned, JSON.stringify(p.notes));
     if (!want.planned) return;
-    if (want.statuses) assert.deepEqual(actionsOf(p.actions, 'writeStatus').map((a) => a.service.name).filter((n) => n !== 'fresh').sort(), want.statuses);
-    if (want.created) assert.deepEqual(actionsOf(p.actions, 'createDaemonSet').map((a) => a.service?.name), want.created);
-    if (want.deletes !== undefined) assert.equal(p.actions.some((a) => a.kind === 'deleteDaemonSet' && a.owner.name === 'gone'), want.deletes);
-    if (want.firewalls !== undefined) assert.equal(p.actions.some((a) => a.kind.endsWith('Firewall')), want.firewalls);
+    if (want.statuses) assert.deepEqual(ofKind(actionsOf(p), 'writeStatus').map((a) => a.service.name).filter((n) => n !== 'fresh').sort(), want.statuses);
+    if (want.created) assert.deepEqual(ofKind(actionsOf(p), 'createDaemonSet').map((a) => a.service?.name), want.created);
+    if (want.deletes !== undefined) assert.equal(actionsOf(p).some((a) => a.kind === 'deleteDaemonSet' && a.owner.name === 'gone'), want.deletes);
+    if (want.firewalls !== undefined) assert.equal(actionsOf(p).some((a) => a.kind.endsWith('Firewall')), want.firewalls);
   });
 }
 
@@ -118,7 +119,7 @@ test('an odd DaemonSet is named in a warning, its Service keeps what it publishe
   const name = daemonSetName(cl.name, cl.uid);
   // Even with its Service gone, the odd DaemonSet is not deleted this run.
   const p = plan({ ...w, services: w.services.filter((s) => s.name !== 'cl') }, config);
-  assert.ok(!p.actions.some((a) => a.kind === 'deleteDaemonSet' && a.name === name));
+  assert.ok(!actionsOf(p).some((a) => a.kind === 'deleteDaemonSet' && a.name === name));
   assert.ok(p.notes.some((n) => n.severity === 'WARNING' && n.message.includes(`DaemonSet nodelb-system/${name} reports 3 pods scheduled`)));
   assert.equal(p.heldBack, false, 'an odd object is no failed read: the sync is not failed for it');
   const q = plan(w, config);

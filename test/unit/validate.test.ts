@@ -6,7 +6,8 @@ import type { PlanConfig } from '../../functions/core/plan_config.ts';
 import { assessService } from '../../functions/core/validate.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { SOURCE_RANGES_ANNOTATION } from '../../functions/core/naming.ts';
-import { aConfig, aDualStackService, aGkeNode, aNamespace, aService, aSnapshot, actionsOf } from './builders.ts';
+import { aConfig, aDualStackService, aGkeNode, aNamespace, aService, aSnapshot, ofKind } from './builders.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 const manyPorts = (n: number, step = 2) => Array.from({ length: n }, (_, i) => ({ protocol: 'TCP' as const, port: 1000 + i * step, nodePort: 31000 + i }));
 
@@ -29,15 +30,15 @@ for (const row of refusals) {
     const { node, instance } = aGkeNode('n1', 1);
     const snapshot = aSnapshot({ services: [row.svc], nodes: [node], instances: [instance], namespaces: [aNamespace(row.svc.namespace)] });
     const p = plan(snapshot, aConfig(row.config));
-    assert.equal(actionsOf(p.actions, 'createDaemonSet').length, 0, 'no DaemonSet');
-    assert.equal(actionsOf(p.actions, 'createFirewall').length, 0, 'no firewall rule');
-    const [write] = actionsOf(p.actions, 'writeStatus');
+    assert.equal(ofKind(actionsOf(p), 'createDaemonSet').length, 0, 'no DaemonSet');
+    assert.equal(ofKind(actionsOf(p), 'createFirewall').length, 0, 'no firewall rule');
+    const [write] = ofKind(actionsOf(p), 'writeStatus');
     assert.deepEqual(write?.ingress, [], 'ingress cleared');
     const cond = write?.conditions.find((c) => c.type === 'nodelb.dev/Serving');
     assert.equal(cond?.status, 'False');
     assert.equal(cond?.reason, row.condition);
     assert.match(cond?.message ?? '', row.message);
-    const events = actionsOf(p.actions, 'recordEvent');
+    const events = ofKind(actionsOf(p), 'recordEvent');
     assert.deepEqual(events.map((e) => [e.type, e.eventReason]), [['Warning', row.event]], 'one Warning event');
     assert.match(p.services[0]?.refused ?? '', row.message);
   });
@@ -51,7 +52,7 @@ test('refused: SCTP is served when allowSCTP is on', () => {
 test('refused: a Service that was serving gets its IPs withdrawn', () => {
   const svc = aService({ ports: [{ protocol: 'TCP', port: 22 }], ingress: [{ ip: '203.0.113.1' }] });
   const p = plan(aSnapshot({ services: [svc] }), aConfig());
-  const [write] = actionsOf(p.actions, 'writeStatus');
+  const [write] = ofKind(actionsOf(p), 'writeStatus');
   assert.deepEqual(write?.from, ['203.0.113.1']);
   assert.deepEqual(write?.to, []);
 });
@@ -59,7 +60,7 @@ test('refused: a Service that was serving gets its IPs withdrawn', () => {
 test('refused: terminating namespace clears the status but records no event', () => {
   const svc = aService({ namespace: 'going', ingress: [{ ip: '203.0.113.1' }] });
   const p = plan(aSnapshot({ services: [svc], namespaces: [aNamespace('going', { terminating: true })] }), aConfig());
-  assert.deepEqual(p.actions.map((a) => a.kind), ['writeStatus'], 'status only: Events cannot be created in a terminating namespace');
+  assert.deepEqual(actionsOf(p).map((a) => a.kind), ['writeStatus'], 'status only: Events cannot be created in a terminating namespace');
   assert.match(p.services[0]?.refused ?? '', /terminating/);
 });
 
@@ -68,7 +69,7 @@ test('refused: every problem is listed, the condition reason comes from the firs
   const a = assessService(svc, aConfig(), undefined);
   assert.deepEqual(a.problems.map((p) => p.eventReason), ['PortDenied', 'UnsupportedProtocol', 'InvalidAnnotation']);
   const p = plan(aSnapshot({ services: [svc] }), aConfig());
-  assert.equal(actionsOf(p.actions, 'recordEvent').length, 3, 'one Warning per problem');
+  assert.equal(ofKind(actionsOf(p), 'recordEvent').length, 3, 'one Warning per problem');
 });
 
 test('refused Services do not stop the others', () => {
@@ -76,8 +77,8 @@ test('refused Services do not stop the others', () => {
   const good = aService({ name: 'good', ports: [{ protocol: 'TCP', port: 443 }] });
   const { node, instance } = aGkeNode('n1', 1);
   const p = plan(aSnapshot({ services: [bad, good], nodes: [node], instances: [instance] }), aConfig());
-  assert.deepEqual(actionsOf(p.actions, 'createDaemonSet').map((a) => a.service?.name), ['good']);
-  assert.deepEqual(actionsOf(p.actions, 'createFirewall').map((a) => a.service?.name), ['good']);
+  assert.deepEqual(ofKind(actionsOf(p), 'createDaemonSet').map((a) => a.service?.name), ['good']);
+  assert.deepEqual(ofKind(actionsOf(p), 'createFirewall').map((a) => a.service?.name), ['good']);
 });
 
 const warnings: { svc: ServiceView; event: string; message: RegExp; reason: string }[] = [
@@ -90,9 +91,9 @@ for (const row of warnings) {
   test(`served with a warning: ${row.reason}`, () => {
     const { node, instance } = aGkeNode('n1', 1);
     const p = plan(aSnapshot({ services: [row.svc], nodes: [node], instances: [instance] }), aConfig());
-    assert.equal(actionsOf(p.actions, 'createDaemonSet').length, 1, 'still served');
+    assert.equal(ofKind(actionsOf(p), 'createDaemonSet').length, 1, 'still served');
     assert.equal(p.services[0]?.refused, undefined);
-    const warning = actionsOf(p.actions, 'recordEvent').find((e) => e.eventReason === row.event);
+    const warning = ofKind(actionsOf(p), 'recordEvent').find((e) => e.eventReason === row.event);
     assert.equal(warning?.type, 'Warning');
     assert.match(warning?.message ?? '', row.message);
     assert.ok(p.services[0]?.warnings.some((w) => row.message.test(w)), 'listed in the explanation');

@@ -6,6 +6,7 @@ import type { Action, NodeView, Plan, ProxyPodView, Snapshot } from '../../funct
 import type { PlanConfig } from '../../functions/core/plan_config.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { DAEMONSET_LABEL, parseFirewallMarker } from '../../functions/core/naming.ts';
+import { actionsOf } from '../../functions/core/stages.ts';
 
 export interface RecordedEvent {
   service: string;
@@ -159,8 +160,8 @@ export function converge(snapshot: Snapshot, config: PlanConfig, maxRounds = 6):
   for (let round = 0; round < maxRounds; round++) {
     const p = plan(s, config);
     plans.push(p);
-    if (p.actions.length === 0) return { snapshot: s, rounds: round, plans, events };
-    s = applyToSnapshot(s, p.actions, events);
+    if (actionsOf(p).length === 0) return { snapshot: s, rounds: round, plans, events };
+    s = applyToSnapshot(s, actionsOf(p), events);
   }
   return { snapshot: s, rounds: maxRounds, plans, events };
 }
