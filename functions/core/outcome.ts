@@ -28,6 +28,31 @@ export function clusterOutcome(i: OutcomeInput): Outcome {
   return 'done';
 }
 
+export interface VerdictInput extends OutcomeInput {
+  /** Every result of the round the report shows (failed ones included). */
+  results: readonly { kind: string; outcome: string }[];
+  settleTimedOut: boolean;
+  dryRun: boolean;
+  plannedActions: number;
+}
+
+export interface Verdict {
+  outcome: Outcome;
+  ok: boolean; // outcome === 'done'
+  /** Informational: done, and nothing left that this run could see (proxies all Ready, nothing
+   *  skipped; a dry run: nothing to do). */
+  converged: boolean;
+  retryable: boolean; // outcome === 'failed'
+}
+
+export function verdict(i: VerdictInput): Verdict {
+  const outcome = clusterOutcome(i);
+  const ok = outcome === 'done';
+  const settled = (r: VerdictInput['results'][number]) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
+  const converged = ok && !i.settleTimedOut && i.results.every(settled) && (!i.dryRun || i.plannedActions === 0);
+  return { outcome, ok, converged, retryable: outcome === 'failed' };
+}
+
 /** Several clusters: the worst of them, failed before refused (a retry may still help there). */
 export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
   if (outcomes.includes('failed')) return 'failed';

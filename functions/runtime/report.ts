@@ -4,7 +4,7 @@ import type { Plan } from '../core/model.ts';
 import { summariseAction, type ActionSummary } from '../core/action_text.ts';
 import type { ActionResult } from '../core/results.ts';
 import { actionsOf } from '../core/stages.ts';
-import { clusterOutcome, type Outcome } from '../core/outcome.ts';
+import { verdict, type Outcome } from '../core/outcome.ts';
 import { CallCounter, type CallCounts } from '../platform/calls.ts';
 import { describeError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
@@ -80,11 +80,16 @@ export function clusterReport(run: ClusterRun, facts: RunFacts): ClusterReport {
   const prerequisites = mergePrerequisites([...(run.stopped?.prerequisite ? [run.stopped.prerequisite] : []), ...permissionOf(run.stopped), ...run.rounds.flatMap((r) => r.prerequisites)]);
   const results = planned?.results ?? [];
   const plan = planned?.plan;
-  const outcome = clusterOutcome({ errors, failedActions: results.filter((r) => r.outcome === 'failed'), heldBack: plan?.heldBack ?? false, planned: plan !== undefined });
-  const ok = outcome === 'done';
-  const settledOutcome = (r: ActionResult) => r.outcome === 'applied' || (r.kind === 'recordEvent' && r.outcome === 'skipped');
-  // Informational: nothing left that this run could see (proxies all Ready, nothing skipped).
-  const converged = ok && !run.settleTimedOut && results.every(settledOutcome) && (!facts.dryRun || (plan ? actionsOf(plan).length : 0) === 0);
+  const { outcome, ok, converged, retryable } = verdict({
+    errors,
+    failedActions: results.filter((r) => r.outcome === 'failed'),
+    heldBack: plan?.heldBack ?? false,
+    planned: plan !== undefined,
+    results,
+    settleTimedOut: run.settleTimedOut,
+    dryRun: facts.dryRun,
+    plannedActions: plan ? actionsOf(plan).length : 0,
+  });
   const unknown = plan ? plan.unknown : `Services unknown: ${errors[0] ? `${errors[0].stage} failed (${errors[0].message})` : 'the cluster was not read'}`;
   return {
     cluster: run.cluster,
@@ -92,7 +97,7 @@ export function clusterReport(run: ClusterRun, facts: RunFacts): ClusterReport {
     outcome,
     ok,
     converged,
-    retryable: outcome === 'failed',
+    retryable,
     dryRun: facts.dryRun,
     trigger: facts.trigger,
     durationMs: facts.durationMs,

@@ -2,7 +2,7 @@
 // it (CLI exit, HTTP status, Pub/Sub redelivery), so that they cannot disagree.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXIT, clusterOutcome, combineOutcomes, exitStatus, httpStatus, shouldRedeliver, type Outcome, type OutcomeInput } from '../../functions/core/outcome.ts';
+import { EXIT, clusterOutcome, combineOutcomes, exitStatus, httpStatus, shouldRedeliver, verdict, type Outcome, type OutcomeInput, type VerdictInput } from '../../functions/core/outcome.ts';
 
 const base: OutcomeInput = { errors: [], failedActions: [], heldBack: false, planned: true };
 
@@ -19,6 +19,25 @@ const cases: [string, Partial<OutcomeInput>, Outcome][] = [
 
 for (const [name, over, want] of cases) {
   test(`outcome: ${name} → ${want}`, () => assert.equal(clusterOutcome({ ...base, ...over }), want));
+}
+
+const quiet: VerdictInput = { ...base, results: [{ kind: 'writeStatus', outcome: 'applied' }], settleTimedOut: false, dryRun: false, plannedActions: 1 };
+const convergence: [string, Partial<VerdictInput>, boolean][] = [
+  ['every write applied', {}, true],
+  ['proxies still starting when the settle window ended', { settleTimedOut: true }, false],
+  ['a status write skipped (the Service changed meanwhile)', { results: [{ kind: 'writeStatus', outcome: 'skipped' }] }, false],
+  ['an Event skipped (terminating namespace) is not pending work', { results: [{ kind: 'recordEvent', outcome: 'skipped' }] }, true],
+  ['a dry run with actions planned', { dryRun: true, results: [{ kind: 'writeStatus', outcome: 'dry-run' }] }, false],
+  ['a dry run with nothing to do', { dryRun: true, results: [], plannedActions: 0 }, true],
+  ['not done', { failedActions: [{ retryable: true }], results: [{ kind: 'writeStatus', outcome: 'failed' }] }, false],
+];
+for (const [name, over, want] of convergence) {
+  test(`converged: ${name} → ${want}`, () => {
+    const v = verdict({ ...quiet, ...over });
+    assert.equal(v.converged, want);
+    assert.equal(v.ok, v.outcome === 'done');
+    assert.equal(v.retryable, v.outcome === 'failed');
+  });
 }
 
 test('every entry point maps the outcome the same way: exit 1 ⇔ HTTP 500 ⇔ redelivery', () => {
