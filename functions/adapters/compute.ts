@@ -37,6 +37,7 @@ export interface ComputeApiOptions {
 const PAGE = 500;
 const WRITE_PERMISSION = 'compute.networks.updatePolicy';
 
+// eslint-disable-next-line max-lines-per-function -- one small method per Compute call, sharing the client, counter and write bound
 export function createComputeApi(opts: ComputeApiOptions): ComputeApi {
   const rest = createRestClient({ api: 'compute', baseUrl: opts.baseUrl, tokens: opts.tokens, counter: opts.counter, fetch: opts.fetch });
   const clock = opts.clock ?? systemClock;

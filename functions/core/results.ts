@@ -20,4 +20,7 @@ export interface ActionResult {
   fix?: string;
   retryable?: boolean; // failed only: whether another run could succeed
   durationMs: number;
+  /** Failed for good in an earlier round of this sync: counted in the verdict, not tried again
+   *  and not listed twice. */
+  carried?: true;
 }

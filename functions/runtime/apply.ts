@@ -70,7 +70,7 @@ async function runOne(action: Action, stage: Stage, ctx: ApplyContext, execute: 
   };
   const finish = (r: Pick<ActionResult, 'outcome' | 'detail' | 'error' | 'fix' | 'retryable'>) => logResult({ ...base, ...r, durationMs: ctx.clock.now() - started }, ctx.logger);
   const earlier = ctx.failedForGood?.get(actionKey(action));
-  if (earlier) return { ...earlier, stage: stage.name, durationMs: 0 };
+  if (earlier) return { ...earlier, stage: stage.name, durationMs: 0, carried: true };
   if (ctx.dryRun) return finish({ outcome: 'dry-run' });
   if (ctx.deadline.expired()) return finish({ outcome: 'skipped', detail: 'the time budget of this sync was spent before it started' });
   try {

@@ -105,7 +105,9 @@ function logDeferred(deferred: readonly Stage[], log: Logger): void {
 /** A Service whose action failed for good is told so with a Warning Event. */
 async function warnFailures(executed: readonly Action[], results: readonly ActionResult[], observation: Observation, ctx: ApplyContext): Promise<ActionResult[]> {
   if (ctx.dryRun) return [];
-  const warnings = failureEvents(executed, results, (uid) => observation.rawServices.has(uid));
+  // A failure carried from an earlier round was told then.
+  const fresh = results.map((r) => (r.carried ? undefined : r));
+  const warnings = failureEvents(executed, fresh, (uid) => observation.rawServices.has(uid));
   return warnings.length > 0 ? stageRunner(ctx)(failureEventStage(warnings)) : [];
 }
 

@@ -109,7 +109,7 @@ export function clusterReport(run: ClusterRun, facts: RunFacts): ClusterReport {
       heldBack: plan?.heldBack ?? false,
       ...(unknown !== undefined ? { unknown } : {}),
     },
-    results: run.rounds.flatMap((r) => r.results.map((x) => ({ ...x, round: r.round }))),
+    results: run.rounds.flatMap((r) => r.results.filter((x) => !x.carried).map((x) => ({ ...x, round: r.round }))),
     calls: facts.calls,
     prerequisites,
     errors,
