@@ -18,7 +18,6 @@ import { externalIPFor } from '../sim/scenario.ts';
 import { captureForeign, checkInvariants, describeViolations, isOurRule, readWorld, type ForeignBaseline, type Violation, type WorldState } from './invariants.ts';
 import { tally } from './tally.ts';
 
-export { externalIPFor, isReady };
 export const PROXY_NAMESPACE = PROXY_NS;
 export const SERVING = 'nodelb.dev/Serving';
 const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
