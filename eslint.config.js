@@ -28,7 +28,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../runtime/*', '../handlers/*', '../cli/*'], message: 'adapters sit below runtime, handlers and cli' }] }] },
   },
   {
-    files: ['functions/runtime/**/*.ts', 'functions/config.ts'],
+    files: ['functions/runtime/**/*.ts', 'functions/config.ts', 'functions/config_values.ts', 'functions/cluster_name.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../handlers/*', '../cli/*', './handlers/*', './cli/*', './runtime/*', './adapters/*'], message: 'runtime and config sit below handlers and cli' }] }] },
   },
   {

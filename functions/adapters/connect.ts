@@ -3,6 +3,7 @@
 // Modules are imported here, lazily, so a function instance starts fast; GKE mode never loads
 // @kubernetes/client-node (kube_rest.ts), kubeconfig mode does (kube.ts).
 import type { Config } from '../config.ts';
+import { parseClusterName } from '../cluster_name.ts';
 import { ApiError } from '../platform/errors.ts';
 import type { Clock, Deadline } from '../platform/clock.ts';
 import type { Logger } from '../platform/log.ts';
@@ -114,6 +115,7 @@ export function chooseEndpoint(cluster: Cluster, wanted: ConnectConfig['endpoint
     const host = pick[kind];
     if (host) return { kind, host };
   }
+  const parsed = parseClusterName(name);
   throw new ApiError({
     api: 'container',
     op: `choose endpoint of ${name}`,
@@ -121,13 +123,13 @@ export function chooseEndpoint(cluster: Cluster, wanted: ConnectConfig['endpoint
     retryable: false,
     fix:
       wanted === 'dns' || wanted === 'auto'
-        ? `enable the DNS endpoint with external traffic: gcloud container clusters update ${name.split('/').pop()} --location=${name.split('/')[3]} --enable-dns-access`
+        ? `enable the DNS endpoint with external traffic: gcloud container clusters update ${parsed?.name ?? name} --location=${parsed?.location ?? 'LOCATION'} --enable-dns-access`
         : `set NODELB_ENDPOINT=auto, or enable the ${wanted} endpoint`,
   });
 }
 
 function gkeInfo(name: string, cluster: Cluster, chosen: ChosenEndpoint, server: string): ClusterInfo {
-  const [, project, , location, , clusterName] = name.split('/');
+  const { project, location, name: clusterName } = parseClusterName(name) ?? {};
   const network =
     cluster.networkConfig?.network || (cluster.network && project ? `projects/${project}/global/networks/${cluster.network}` : undefined);
   return {

@@ -7,13 +7,14 @@ import type { TokenSource } from './auth.ts';
 import type { CallCounter } from '../platform/calls.ts';
 import { createRestClient } from './google_rest.ts';
 import { parseRetryAfter } from './http_errors.ts';
+import { CLUSTER_NAME_FORM, parseClusterName } from '../cluster_name.ts';
 
 export function createContainerApi(opts: { baseUrl: string; tokens: TokenSource; counter: CallCounter; fetch?: typeof fetch }): ContainerApi {
   const rest = createRestClient({ api: 'container', baseUrl: opts.baseUrl, tokens: opts.tokens, counter: opts.counter, fetch: opts.fetch });
   return {
     getCluster(name) {
       const op = `get cluster ${name}`;
-      const project = /^projects\/([^/]+)\//.exec(name)?.[1] ?? '(project)';
+      const project = parseClusterName(name)?.project ?? '(project)';
       return rest.request<Cluster>({
         method: 'GET',
         path: `/${name.split('/').map(encodeURIComponent).join('/')}`,
@@ -35,7 +36,7 @@ export function createContainerApi(opts: { baseUrl: string; tokens: TokenSource;
               fix: `grant the function's service account container.clusters.get in project ${project} (roles/container.clusterViewer or the custom role in infra/); the DNS endpoint also needs container.clusters.connect`,
             });
           if (f.status === 404)
-            return new ApiError({ ...base, retryable: false, fix: `check the cluster name "${name}" (projects/PROJECT/locations/LOCATION/clusters/NAME)` });
+            return new ApiError({ ...base, retryable: false, fix: `check the cluster name "${name}" (${CLUSTER_NAME_FORM})` });
           const retryable = f.status === 429 || f.status >= 500;
           return new ApiError({ ...base, retryable, retryAfterMs: retryable ? parseRetryAfter(f.retryAfter) : undefined });
         },

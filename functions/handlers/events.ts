@@ -1,6 +1,7 @@
 // What a Pub/Sub message on the nodelb topic asks for, and which configured clusters it concerns.
 // Pure: no I/O, no clock. The event only says "sync this cluster now" and why; its content is
 // never trusted for what to write (the sync re-reads the world).
+import { formatClusterName, parseClusterName, type ClusterName } from '../cluster_name.ts';
 
 /** The GCE instance methods whose audit entries (activity and system_event logs) mean "a node
  *  may have appeared, gone, or changed IP/tags". Without the `v1.`/`beta.` API-version prefix. */
@@ -242,18 +243,6 @@ function parseGkeEntry(entry: Obj, methodName: string | undefined): Trigger {
   };
 }
 
-export interface ClusterName {
-  full: string;
-  project: string;
-  location: string;
-  name: string;
-}
-
-export function parseClusterName(full: string): ClusterName | undefined {
-  const m = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(full);
-  return m ? { full, project: m[1]!, location: m[2]!, name: m[3]! } : undefined;
-}
-
 /** `us-central1-a` → `us-central1`. */
 export function regionOfZone(zone: string): string {
   return zone.replace(/-[a-z0-9]+$/, '');
@@ -289,7 +278,7 @@ export function selectClusters(trigger: Trigger, configured: readonly string[]):
     case 'ignored':
       return none(trigger.why);
     case 'gke': {
-      const full = `projects/${trigger.project}/locations/${trigger.location}/clusters/${trigger.cluster}`;
+      const full = formatClusterName(trigger.project, trigger.location, trigger.cluster);
       return configured.includes(full)
         ? { clusters: [full], goingAway: [], why: `${trigger.methodName} in ${full}` }
         : none(`${trigger.methodName} in ${full}, which is not configured`);

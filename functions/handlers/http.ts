@@ -6,7 +6,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import type { RunReport } from '../runtime/report.ts';
 import { createLogger } from '../platform/log.ts';
 import { httpStatus } from '../core/outcome.ts';
-import { parseClusterName } from './events.ts';
+import { parseClusterName } from '../cluster_name.ts';
 import { instanceConfig, logConfigError } from './instance_config.ts';
 import { runSync } from './run_sync.ts';
 

@@ -1,6 +1,7 @@
-// Test support (no test of its own) for suites against the real control plane: a local GKE with
-// nodelb's identity bound by manifests/, Services and backend pods made through the admin
-// client, reads of what nodelb wrote, write counts from the fault proxy, and one sync.
+// The one test world (no test of its own) for suites against the real control plane: a local GKE
+// with nodelb's identity bound by manifests/, the environment that points nodelb at it, Services
+// and backend pods made through the admin client, reads of what nodelb wrote, write counts from
+// the fault proxy, one sync, and the CLI run in this process. The fault and function worlds build on it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +12,12 @@ import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import { captureSink, createLogger, type LogEntry } from '../../functions/platform/log.ts';
 import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
+import { runCli } from '../../functions/cli/run.ts';
 import { systemClock, type Clock } from '../../functions/platform/clock.ts';
 import { NODE_SETTLE_MS } from '../../functions/core/proxy_readiness.ts';
 import { KubeApiError, type KubeObject } from './kube_http.ts';
 import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
+import { nodeNameFor } from '../sim/scenario.ts';
 
 export const CLASS = 'nodelb.dev/node-ip';
 export const PROXY_NS = 'nodelb-system';
@@ -32,8 +35,80 @@ export interface ServiceInput {
   loadBalancerClass?: string | null;
 }
 
+/** The variables that point nodelb at a local GKE: its simulated Google APIs, the token, the cluster. */
+export function localGkeEnv(gke: LocalGke): Record<string, string> {
+  return {
+    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
+    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
+    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
+    NODELB_CLUSTERS: gke.clusterName,
+  };
+}
+
+/** What the deployed function gets (infra/), pointed at the local GKE. */
+export function functionEnv(gke: LocalGke): Record<string, string> {
+  return {
+    ...localGkeEnv(gke),
+    // The real controller and kubelets make new proxy pods Ready in seconds, longer on a busy machine.
+    NODELB_SETTLE_SECONDS: '30',
+    // The framework prints the function's stdout into the test output; keep it to failures.
+    NODELB_LOG_LEVEL: 'ERROR',
+  };
+}
+
+/** Replaces the NODELB_* / token variables of this process (the handlers read them per call). */
+export function setFunctionEnv(env: Record<string, string>): void {
+  for (const k of Object.keys(process.env)) if (k.startsWith('NODELB_') || k === 'GOOGLE_OAUTH_ACCESS_TOKEN') delete process.env[k];
+  Object.assign(process.env, env);
+}
+
+/** Nodes named as GKE names them (gke-<cluster>-default-pool-<hash>-<suffix>), spread over three
+ *  zones, one per external IP: what the event routing matches instance names against. */
+export async function addGkeNamedNodes(gke: LocalGke, ips: readonly string[], add: (n: { name: string; zone: string; externalIP: string }) => Promise<unknown> = (n) => gke.addNode(n)): Promise<{ nodes: string[]; zoneOf: Map<string, string> }> {
+  const zones = ['a', 'b', 'c'].map((z) => `${gke.location}-${z}`);
+  const nodes: string[] = [];
+  const zoneOf = new Map<string, string>();
+  for (const [i, externalIP] of ips.entries()) {
+    const zone = zones[i % zones.length]!;
+    const name = nodeNameFor(gke.cluster, zone, i);
+    await add({ name, zone, externalIP });
+    nodes.push(name);
+    zoneOf.set(name, zone);
+  }
+  return { nodes, zoneOf };
+}
+
+/** Polls until `check` answers a truthy value; fails naming `what` (a function: said at the end). */
+export async function waitFor<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 30_000, pollMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One `nodelb` invocation in this process (runCli, what main.ts calls), with only `env` as its
+ *  environment. The process boundary is main.ts's three lines, tested once by spawning it
+ *  (test/integration/cli.test.ts); everything else runs here, where it costs no Node start-up. */
+export async function nodelbCli(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, env, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
+
 export interface RealWorld {
   gke: LocalGke;
+  /** localGkeEnv(gke): the variables config was parsed from. */
+  env: Record<string, string>;
   config: Config;
   /** nodelb's own kubeconfig (its token, through the fault proxy). */
   kubeconfigPath: string;
@@ -56,6 +131,8 @@ export interface RealWorld {
   writes(): { kube: number; compute: number; container: number };
   resetCalls(): void;
   sync(mode: 'kubeconfig' | 'gke', more?: Partial<SyncOptions>, config?: Partial<Config>): Promise<ClusterReport>;
+  /** The same sync, with its own log (concurrent syncs each keep theirs; `log` is the last one's). */
+  syncLogged(mode: 'kubeconfig' | 'gke', more?: Partial<SyncOptions>, config?: Partial<Config>): Promise<{ report: ClusterReport; log: LogEntry[] }>;
   /** Waits until the real controllers and kubelets are done with what the test changed: every
    *  proxy DaemonSet observed its generation and schedules one updated pod per node (Ready too,
    *  unless `ready: false`), and the kubelets have handled every pod change. */
@@ -66,7 +143,7 @@ export interface RealWorld {
   /** Creates the namespace unless it exists. */
   ensureNamespace(namespace: string): Promise<void>;
   /** Polls until `check` answers a truthy value; fails naming `what`. */
-  waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  waitFor<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs?: number, pollMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -75,12 +152,8 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
   const dir = mkdtempSync(join(tmpdir(), 'nodelb-real-'));
   const adminKubeconfig = gke.writeKubeconfig(dir);
   const kubeconfigPath = gke.writeKubeconfig(dir, { as: 'nodelb' });
-  const config = parseConfig({
-    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
-    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
-    NODELB_CLUSTERS: gke.clusterName,
-  });
+  const env = localGkeEnv(gke);
+  const config = parseConfig(env);
   const admin = gke.admin;
   const kubectl = (args: string[], input?: string): string =>
     execFileSync('kubectl', ['--kubeconfig', adminKubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -96,6 +169,7 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
 
   const world: RealWorld = {
     gke,
+    env,
     config,
     kubeconfigPath,
     log: [],
@@ -150,16 +224,20 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
     }),
     resetCalls: () => gke.faults.resetCalls(),
     async sync(mode, more = {}, overrides = {}) {
+      return (await world.syncLogged(mode, more, overrides)).report;
+    },
+    async syncLogged(mode, more = {}, overrides = {}) {
       const target: ClusterTarget = mode === 'gke' ? { kind: 'gke', name: gke.clusterName } : { kind: 'kubeconfig', path: kubeconfigPath };
       const cap = captureSink();
       world.log = cap.entries;
-      return syncCluster(target, { ...config, ...overrides }, {
+      const report = await syncCluster(target, { ...config, ...overrides }, {
         logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
         trigger: 'test',
         settlePollMs: 250,
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...more,
       });
+      return { report, log: cap.entries };
     },
     async settled(opts = {}) {
       const ready = opts.ready ?? true;
@@ -186,15 +264,7 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
     },
     deleteService: (name, ns = 'default') => admin.delete(svcPath(ns, name)),
     ensureNamespace,
-    async waitFor(what, check, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const v = await check();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    },
+    waitFor,
     close: () => gke.close(),
   };
   if (opts.bind !== false) world.applyManifests();

@@ -1,38 +1,17 @@
-// Test support for the Functions Framework end-to-end tests (no test of its own): a local GKE on
-// the real control plane with GKE-named nodes and nodelb's identity bound by manifests/, the
-// function's environment pointing at it, the registered functions served on 127.0.0.1 by the
-// framework's own test server, and CloudEvents in binary mode the way Eventarc delivers Pub/Sub
-// messages. Does I/O (loopback only).
+// Test support for the Functions Framework end-to-end tests (no test of its own): the shared
+// world (test/cluster/world.ts) with GKE-named nodes and the function's environment, plus what
+// only these tests need: the registered functions served on 127.0.0.1 by the framework's own
+// test server, CloudEvents in binary mode as Eventarc delivers Pub/Sub messages, and the
+// function's output kept out of the test output. Does I/O (loopback only).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import request from 'supertest';
-import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { addGkeNamedNodes, functionEnv, setFunctionEnv, startRealWorld, type RealWorld } from '../cluster/world.ts';
 import type { LocalGke } from '../cluster/local_gke.ts';
-import { nodeNameFor } from '../sim/scenario.ts';
 import { pubsubEnvelope, type PubSubEnvelope } from '../fixtures/events.ts';
 
-export const CLASS = 'nodelb.dev/node-ip';
-
-/** What the deployed function gets (infra/), pointed at the local GKE. */
-export function functionEnv(gke: LocalGke): Record<string, string> {
-  return {
-    NODELB_CLUSTERS: gke.clusterName,
-    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
-    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
-    // The real controller and kubelets make new proxy pods Ready in a second or two.
-    NODELB_SETTLE_SECONDS: '30',
-    // The framework prints the function's stdout into the test output; keep it to failures.
-    NODELB_LOG_LEVEL: 'ERROR',
-  };
-}
-
-/** Replaces the NODELB_* / token variables of this process (the handlers read them per call). */
-export function setFunctionEnv(env: Record<string, string>): void {
-  for (const k of Object.keys(process.env)) if (k.startsWith('NODELB_') || k === 'GOOGLE_OAUTH_ACCESS_TOKEN') delete process.env[k];
-  Object.assign(process.env, env);
-}
+export { functionEnv, setFunctionEnv } from '../cluster/world.ts';
 
 export interface FunctionWorld {
   world: RealWorld;
@@ -51,16 +30,7 @@ export interface FunctionWorld {
 export async function startFunctionWorld(nodeIPs: string[]): Promise<FunctionWorld> {
   const world = await startRealWorld();
   const { gke } = world;
-  const zones = ['a', 'b', 'c'].map((z) => `${gke.location}-${z}`);
-  const nodes: string[] = [];
-  const zoneOf = new Map<string, string>();
-  for (const [i, ip] of nodeIPs.entries()) {
-    const zone = zones[i % zones.length]!;
-    const name = nodeNameFor(gke.cluster, zone, i);
-    await gke.addNode({ name, zone, externalIP: ip });
-    nodes.push(name);
-    zoneOf.set(name, zone);
-  }
+  const { nodes, zoneOf } = await addGkeNamedNodes(gke, nodeIPs);
   setFunctionEnv(functionEnv(gke));
   return {
     world,

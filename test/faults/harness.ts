@@ -1,25 +1,24 @@
-// World setup for the fault-injection suite (no test of its own): one real control plane per
-// test file (test/cluster, nodelb's identity bound by manifests/, reached only through the fault
-// proxy), reset to an empty world for each scenario; Services from a compact description, world
-// changes through the admin client, waits for the real controllers, one sync with a captured
-// log, write and fault counts from the FaultPlan call log (fed to the tally), and the invariants.
+// The fault-injection suite's world (no test of its own), built on the shared one
+// (test/cluster/world.ts: control plane, environment, sync, waits): one control plane per test
+// file, reset to an empty world for each scenario; what only this suite needs on top — Services
+// from a compact description, node and pod states, a settle that waits for every controller,
+// write and fault counts from the FaultPlan call log (fed to the tally), and the invariants.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { parseConfig, type Config } from '../../functions/config.ts';
-import type { ClusterTarget } from '../../functions/adapters/connect.ts';
 import type { Firewall } from '../../functions/adapters/apis.ts';
-import { captureSink, createLogger, type LogEntry } from '../../functions/platform/log.ts';
-import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
+import type { LogEntry } from '../../functions/platform/log.ts';
+import type { SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import type { CallRecord } from '../sim/faults.ts';
 import { KubeApiError, type KubeObject } from '../cluster/kube_http.ts';
 import type { AddNodeInput, LocalGke } from '../cluster/local_gke.ts';
-import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { CLASS, PROXY_NS, functionEnv, isReady, startRealWorld, waitFor, type RealWorld } from '../cluster/world.ts';
+import { externalIPFor } from '../sim/scenario.ts';
 import { captureForeign, checkInvariants, describeViolations, isOurRule, readWorld, type ForeignBaseline, type Violation, type WorldState } from './invariants.ts';
 import { tally } from './tally.ts';
 
-export const CLASS = 'nodelb.dev/node-ip';
-export const PROXY_NAMESPACE = 'nodelb-system';
+export const PROXY_NAMESPACE = PROXY_NS;
 export const SERVING = 'nodelb.dev/Serving';
 const SYSTEM_NAMESPACES = new Set(['kube-system', 'kube-public', 'kube-node-lease']);
 
@@ -124,19 +123,7 @@ export function serviceSpec(input: ServiceInput): Record<string, unknown> {
   return spec;
 }
 
-/** Addresses from the documentation ranges, then 198.18/15 (as the old simulator's scenarios). */
-export function externalIPFor(i: number): string {
-  const ranges = ['203.0.113', '198.51.100', '192.0.2'];
-  if (i < 3 * 254) return `${ranges[Math.floor(i / 254)]}.${(i % 254) + 1}`;
-  const m = i - 3 * 254 + 1;
-  return `198.${18 + (m >> 16)}.${(m >> 8) & 255}.${m & 255}`;
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function isReady(o: KubeObject): boolean {
-  return ((o.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
-}
 
 /** Retries a read-modify-write against the real server until no conflict (another writer). */
 async function onConflictRetry(fn: () => Promise<unknown>): Promise<void> {
@@ -164,15 +151,8 @@ function controlPlane(): Promise<RealWorld> {
   return shared;
 }
 
-async function waitFor<T>(what: string | (() => string), check: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(150);
-  }
-}
+/** The suite's waits: the real controllers on a busy machine, polled often. */
+const settleWait = <T>(what: string | (() => string), check: () => Promise<T | undefined | false>) => waitFor(what, check, 90_000, 150);
 
 /** Back to an empty world: no nodes, no Services but the API server's own, no DaemonSets,
  *  pods or Events in the namespaces tests use, no firewall rules, no faults, no calls. */
@@ -206,7 +186,7 @@ async function reset(rw: RealWorld): Promise<void> {
     gke.gce.removeInstance({ project: gke.project, zone, name: inst.name ?? '' });
   }
   for (const r of gke.gce.listFirewalls()) gke.gce.deleteFirewall(r.name ?? '', /\/projects\/([^/]+)\//.exec(r.selfLink ?? '')?.[1]);
-  await waitFor('an empty world', async () => {
+  await settleWait('an empty world', async () => {
     const [nodes, dss, pods] = await Promise.all(['/api/v1/nodes', '/apis/apps/v1/namespaces/nodelb-system/daemonsets', '/api/v1/namespaces/nodelb-system/pods'].map((p) => admin.list(p)));
     if ((pods?.items ?? []).length > 0) for (const p of pods?.items ?? []) await admin.delete(`/api/v1/namespaces/nodelb-system/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 });
     return nodes?.items.length === 0 && dss?.items.length === 0 && pods?.items.length === 0;
@@ -222,17 +202,11 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
   const gke = real.gke;
   const admin = gke.admin;
   worlds++;
-  const config = parseConfig({
-    NODELB_COMPUTE_ENDPOINT: gke.computeEndpoint,
-    NODELB_CONTAINER_ENDPOINT: gke.containerEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: gke.token,
-    NODELB_CLUSTERS: gke.clusterName,
-    // Long enough for the real DaemonSet controller, scheduler and kubelets on a busy machine.
-    NODELB_SETTLE_SECONDS: '30',
-    ...opts.env,
-  });
+  // The function's settings (a settle time long enough for the real DaemonSet controller,
+  // scheduler and kubelets on a busy machine), then the scenario's.
+  const { NODELB_LOG_LEVEL: _, ...env } = functionEnv(gke);
+  const config = parseConfig({ ...env, ...opts.env });
   const mode = opts.mode ?? 'gke';
-  const target: ClusterTarget = mode === 'gke' ? { kind: 'gke', name: gke.clusterName } : { kind: 'kubeconfig', path: real.kubeconfigPath };
   const zone = `${gke.location}-a`;
   let nodeCounter = 0;
   let started = false; // once the world is built, changes wait for the controllers
@@ -379,7 +353,7 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
         .sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : 1)),
     async settle() {
       let last: string | undefined;
-      await waitFor(() => `the controllers and kubelets to catch up (${unsettled})`, async () => {
+      await settleWait(() => `the controllers and kubelets to catch up (${unsettled})`, async () => {
         const now = await controllerView();
         const same = now !== undefined && now === last;
         if (now !== undefined && last !== undefined && !same) {
@@ -395,14 +369,7 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
     async sync(o = {}) {
       const calls0 = gke.faults.calls.length;
       if (!gke.faults.crashed) crashCounted = false;
-      const cap = captureSink();
-      const report = await syncCluster(target, { ...config, ...o.config }, {
-        logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
-        trigger: 'fault-test',
-        settlePollMs: 100,
-        retry: { baseDelayMs: 5, maxDelayMs: 20 },
-        ...o.options,
-      });
+      const { report, log } = await real.syncLogged(mode, { trigger: 'fault-test', settlePollMs: 100, ...o.options }, { ...config, ...o.config });
       const calls = gke.faults.calls.slice(calls0);
       tally.sync();
       if (gke.faults.crashed && !crashCounted) {
@@ -412,7 +379,7 @@ export async function startFaultWorld(opts: WorldOptions = {}): Promise<FaultWor
       tally.faultsIn(gke.faults.calls.slice(Math.min(tallied, gke.faults.calls.length)));
       tallied = gke.faults.calls.length;
       const faults = calls.filter((c) => c.fault !== undefined && c.fault !== 'none').length;
-      return { report, calls, writes: calls.filter((c) => c.write).length, faults, log: cap.entries };
+      return { report, calls, writes: calls.filter((c) => c.write).length, faults, log };
     },
     async converge(max = 3, o = {}) {
       const runs: SyncRun[] = [];

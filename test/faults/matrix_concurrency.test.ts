@@ -11,6 +11,8 @@ import { tally, writeTally } from './tally.ts';
 import type { CallRecord } from '../sim/faults.ts';
 import { loadEnvelope, loadLogEntry, pubsubEnvelope, retargetGce, type LogEntryFixture, type PubSubEnvelope } from '../fixtures/events.ts';
 import { nodelbEvent } from '../../functions/handlers/cloud_event.ts';
+import { systemClock, type Clock } from '../../functions/platform/clock.ts';
+import { addGkeNamedNodes, functionEnv, setFunctionEnv } from '../cluster/world.ts';
 
 type T = unknown;
 
@@ -125,19 +127,6 @@ test('row 14: concurrent syncs of one cluster, several interleavings — converg
 
 // ---- the event handler ---------------------------------------------------------------------
 
-/** The function's environment, pointed at this world (the handler reads it per call). */
-function useFunctionEnv(w: FaultWorld): void {
-  for (const k of Object.keys(process.env)) if (k.startsWith('NODELB_') || k === 'GOOGLE_OAUTH_ACCESS_TOKEN') delete process.env[k];
-  Object.assign(process.env, {
-    NODELB_CLUSTERS: w.gke.clusterName,
-    NODELB_CONTAINER_ENDPOINT: w.gke.containerEndpoint,
-    NODELB_COMPUTE_ENDPOINT: w.gke.computeEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: w.gke.token,
-    NODELB_SETTLE_SECONDS: '30', // the real DaemonSet controller and kubelets on a busy machine
-    NODELB_LOG_LEVEL: 'ERROR',
-  });
-}
-
 let eventIds = 0;
 function cloudEvent(envelope: PubSubEnvelope, opts: { id?: string; time?: string } = {}): CloudEvent<unknown> {
   return {
@@ -150,22 +139,11 @@ function cloudEvent(envelope: PubSubEnvelope, opts: { id?: string; time?: string
   };
 }
 
-/** GKE's node names: gke-CLUSTER-POOL-<hash of the zone>-<suffix> (as the old scenarios). */
-function nodeNameFor(cluster: string, zone: string, i: number): string {
-  let h = 0x811c9dc5;
-  for (const ch of zone) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
-  const group = (h >>> 0).toString(16).padStart(8, '0');
-  return `gke-${cluster}-default-pool-${group}-${i.toString(36).padStart(4, '0').slice(-4)}`;
-}
-
+/** GKE-named nodes (the event routing matches instance names) and the function's environment. */
 async function gkeNamedWorld(_t: T, nodes: number): Promise<FaultWorld> {
   const w = await startFaultWorld({ nodes: 0 });
-  const zones = ['a', 'b', 'c'].map((z) => `${w.gke.location}-${z}`);
-  for (let i = 0; i < nodes; i++) {
-    const zone = zones[i % zones.length]!;
-    await w.addNode({ name: nodeNameFor(w.gke.cluster, zone, i), zone, externalIP: `203.0.113.${i + 1}` });
-  }
-  useFunctionEnv(w);
+  await addGkeNamedNodes(w.gke, Array.from({ length: nodes }, (_, i) => `203.0.113.${i + 1}`), (n) => w.addNode(n));
+  setFunctionEnv(functionEnv(w.gke));
   return w;
 }
 
@@ -254,21 +232,44 @@ test('row 30: event storm — 200 instance events, 8 at a time, during node chan
   await w.assertInvariants(foreign);
 });
 
-test('row 31: time budget — slow APIs and a small budget: the sync stops at the deadline, what it did is safe, the next run completes', async (t) => {
+test('row 31: time budget — the clock passes the budget mid-run: no write starts after it, what was done is safe, the next run completes', async (t) => {
   tally.scenario('row 31');
   const w = await startFaultWorld({ nodes: 3 });
-  // A slow API server: the fault proxy holds every answer (the old simulator had latency options).
-  w.gke.faults.add({ api: 'kube', delayMs: 100, times: Infinity });
   for (let i = 0; i < 16; i++) await w.addService({ name: `s-${i}`, ports: [9000 + i] });
   const foreign = await w.foreign();
-  const budgetMs = 700;
-  const run = await w.sync({ config: { timeBudgetMs: budgetMs, concurrency: 4 } });
+  // The sync's clock moves only with its writes: it stands still until the PASS_AFTER-th write has
+  // been answered, then jumps past the budget. Whether and where the budget stops the run is
+  // then decided by the order of the calls, not by how busy this machine is.
+  const PASS_AFTER = 6;
+  const budgetMs = 60_000;
+  const concurrency = 4;
+  const mark = w.gke.faults.calls.length;
+  const writes = () => w.gke.faults.calls.slice(mark).filter((c) => c.write);
+  const start = Date.now();
+  let passedAt: number | undefined; // calls recorded when the clock first read past the budget
+  const clock: Clock = {
+    ...systemClock,
+    now: () => {
+      if (writes().length < PASS_AFTER) return start;
+      passedAt ??= w.gke.faults.calls.length;
+      return start + budgetMs;
+    },
+  };
+  const run = await w.sync({ config: { timeBudgetMs: budgetMs, concurrency }, options: { clock } });
+  const written = writes().length;
   assert.equal(run.report.converged, false);
-  // (No bound on durationMs: on a busy machine, wall-clock time says little; the skipped actions
-  // below are the proof that the budget stopped the run.)
   const skipped = run.report.results.filter((r) => r.outcome === 'skipped' && /time budget/.test(r.detail ?? ''));
   assert.ok(skipped.length > 0, problems(run.report));
   assert.ok(run.log.some((e) => /time budget|no time left|deadline/.test(e.message)), 'the log says why it stopped');
+  // Ordering evidence: every write belongs to an action that started before the clock passed
+  // (each action here is one write: a creation), and every action that started later was
+  // skipped without a call. Writes answered late were already in flight (firewall inserts all
+  // start at once; Kubernetes writes `concurrency` at a time).
+  assert.ok(passedAt !== undefined, 'the clock passed the budget');
+  const started = run.report.results.filter((r) => r.outcome !== 'skipped');
+  assert.equal(written, started.length, `one write per action started before the deadline: ${problems(run.report)}`);
+  assert.equal(skipped.length, run.report.results.length - started.length, 'every other action was skipped for the budget');
+  const late = w.gke.faults.calls.slice(passedAt).filter((c) => c.write).length;
   // What was done is safe: nothing orphaned, nothing denied, no wrong IP (I1 is for the end).
   const { checkOwnership, checkDeniedPorts, checkStatusIPs, checkForeignUntouched } = await import('./invariants.ts');
   const state = await w.state();
@@ -276,7 +277,7 @@ test('row 31: time budget — slow APIs and a small budget: the sync stops at th
   w.gke.faults.clear();
   await w.gke.gce.settle();
   const rest = await w.converge(3);
-  t.diagnostic(`first run: ${run.report.durationMs} ms, ${skipped.length} actions left for later; then ${rest.syncs} sync(s) to converge`);
+  t.diagnostic(`first run: ${written} writes, ${late} of them answered after the deadline, ${skipped.length} actions left for later; then ${rest.syncs} sync(s) to converge`);
   assert.equal(w.ourRules().length, 16);
   assert.equal((await w.ourDaemonSets()).length, 16);
   await w.assertInvariants(foreign);

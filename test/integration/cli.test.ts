@@ -1,6 +1,7 @@
-// The `nodelb` command run as a child process against a local GKE on the real control plane (its
-// Compute and Container sims answer from this process): the kubeconfig and GKE (--cluster)
-// paths, dry run, JSON output, a failing API, status, usage errors.
+// The `nodelb` command against a local GKE on the real control plane: the kubeconfig and GKE
+// (--cluster) paths, dry run, JSON output, a failing API, status, usage errors. Runs runCli in
+// this process (nodelbCli); the one thing only a child process shows — main.ts turning runCli's
+// status into the exit code, stdout and stderr kept apart — is the last test, which spawns it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,27 +11,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../../functions/runtime/report.ts';
 import type { StatusView } from '../../functions/cli/format_status.ts';
-import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { nodelbCli, startRealWorld, type CliRun, type RealWorld } from '../cluster/world.ts';
 import type { LocalGke } from '../cluster/local_gke.ts';
 
 const CLI = fileURLToPath(new URL('../../functions/cli/main.ts', import.meta.url));
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let w: RealWorld;
 let sim: LocalGke;
 let dir: string;
 let kubeconfig: string;
 
-/** Runs the CLI with a clean environment (nothing NODELB_* leaks in from the test runner).
- *  Asynchronous on purpose: the Google sims answer from this process's event loop. */
+/** One CLI run with only these variables as its environment (nothing NODELB_* leaks in from
+ *  the test runner); HOME is an empty directory, so no ~/.kube/config is found by accident. */
 function nodelb(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = { PATH: process.env.PATH ?? '', HOME: dir, NODELB_SETTLE_SECONDS: '30' };
+  return nodelbCli(args, { HOME: dir, NODELB_SETTLE_SECONDS: '30', ...env });
+}
+
+/** The same, as a child process through main.ts, the way a shell runs it. */
+function nodelbProcess(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '', HOME: dir };
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...base, ...env }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -178,8 +180,8 @@ describe('nodelb CLI against a local GKE on the real control plane', () => {
     }
   });
 
-  it('a bad flag exits 2 and lists every problem at once', async () => {
-    const r = await nodelb(['sync', '--cluster', 'nope', '--kubeconfig', kubeconfig, '--max-ips', 'lots', '--frobnicate']);
+  it('as a process: a bad flag exits 2 and lists every problem at once on stderr, nothing on stdout', async () => {
+    const r = await nodelbProcess(['sync', '--cluster', 'nope', '--kubeconfig', kubeconfig, '--max-ips', 'lots', '--frobnicate']);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^nodelb sync: invalid arguments:$/m);

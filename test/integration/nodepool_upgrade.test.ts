@@ -1,5 +1,5 @@
-// A node-pool upgrade on a local GKE on the real control plane, synced by the `nodelb` CLI as a
-// child process after every step: each old node in turn is cordoned, drained (the Local
+// A node-pool upgrade on a local GKE on the real control plane, synced by `nodelb sync --cluster
+// … --output json` (runCli in this process) after every step: each old node in turn is cordoned, drained (the Local
 // Service's backend pod moves, the real EndpointSlice controller follows), then deleted with its
 // instance and replaced by a new node with a new name and external IP.
 // After every sync no published IP belongs to a cordoned or deleted node, and the capped
@@ -7,16 +7,13 @@
 // the prefix "nodepool-upgrade:".
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../../functions/runtime/report.ts';
 import { sortIPs } from '../../functions/core/ip.ts';
-import { startRealWorld, type RealWorld } from '../cluster/world.ts';
+import { nodelbCli, startRealWorld, type CliRun, type RealWorld } from '../cluster/world.ts';
 
-const CLI = fileURLToPath(new URL('../../functions/cli/main.ts', import.meta.url));
 // Made in this order, so the API server's creationTimestamps (then the names) rank them by age.
 const OLD = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `gke-demo-pool-old-${i}`, ip: `203.0.113.${i}` }));
 const NEW = OLD.map((_, i) => ({ name: `gke-demo-pool-new-${i + 1}`, ip: `198.51.100.${i + 1}` }));
@@ -40,20 +37,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function nodelbSync(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    NODELB_SETTLE_SECONDS: '30',
-    NODELB_COMPUTE_ENDPOINT: w.gke.computeEndpoint,
-    NODELB_CONTAINER_ENDPOINT: w.gke.containerEndpoint,
-    GOOGLE_OAUTH_ACCESS_TOKEN: w.gke.token,
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'sync', '--cluster', w.gke.clusterName, '--output', 'json'], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+/** The CLI's GKE path, with only these variables as its environment. */
+function nodelbSync(): Promise<CliRun> {
+  const { NODELB_CLUSTERS: _, ...env } = w.env; // the cluster is given by --cluster
+  return nodelbCli(['sync', '--cluster', w.gke.clusterName, '--output', 'json'], { HOME: dir, NODELB_SETTLE_SECONDS: '30', ...env });
 }
 
 /** In the order nodelb wrote them (not sorted), so the sortedness check below means something. */
