@@ -191,8 +191,8 @@ export type Action =
       resourceVersion: string;
       ingress: IngressView[];
       conditions: ConditionView[];
-      from: string[];
-      to: string[];
+      from: string[]; // the IPs published now
+      to: string[]; // the IPs this write publishes
       /** How the IPs change, in words (bounded): said once, by the reason, the Event and the result. */
       change?: string;
     })
@@ -235,7 +235,8 @@ export interface ServiceExplanation {
   firewallStates?: FirewallRuleState[];
   /** stuck: cannot become Ready by waiting (warned); the rest of total − ready are starting. */
   proxyPods: { ready: number; total: number; stuck?: number };
-  nodes: NodeDecision[];
+  /** Per node, published or why not; only in a plan asked to explain (plan.ts planExplained). */
+  nodes?: NodeDecision[];
   ingress: string[]; // what the plan publishes; with ingressKept, what the Service publishes now
   /** Why `ingress` is the Service's current list, left as it is this run (a read failed:
    *  "instance read failed: node IPs unknown"). */

@@ -11,7 +11,7 @@ import { assessNodes } from './nodes.ts';
 import { planDaemonSets } from './plan_daemonsets.ts';
 import { planFirewalls } from './plan_firewalls.ts';
 import { planServiceStatus } from './plan_status.ts';
-import { ipCatalog } from './select.ts';
+import { indexNodes, ipCatalog } from './node_index.ts';
 import { proxyStates } from './proxy_readiness.ts';
 import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
@@ -33,7 +33,13 @@ const byKey = (a: ServiceView, b: ServiceView) => {
   return ka < kb ? -1 : ka > kb ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
 };
 
-export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
+export interface PlanOptions {
+  /** Every Service's per-node decisions (ServiceExplanation.nodes), for `nodelb status` and the
+   *  JSON reports: Services × nodes of them, so a sync that shows none does not make them. */
+  explain?: boolean;
+}
+
+export function plan(snapshot: Snapshot, config: PlanConfig, options: PlanOptions = {}): Plan {
   const reads = assessReads(snapshot);
   const notes: Plan['notes'] = [...reads.notes];
   const heldBack = reads.untrusted.size > 0;
@@ -70,12 +76,13 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     claims,
     assessments,
     ...(instancesUnknown !== undefined ? { instancesUnknown } : {}),
-    nodesByName: new Map(nodes.map((f) => [f.node.name, f])),
+    nodes: indexNodes(nodes, config),
+    ips: ipCatalog(nodes),
+    explain: options.explain === true,
     proxies: proxyStates(snapshot, nodes.map((f) => f.node)),
   };
   const daemonSets = planDaemonSets(ctx);
   const firewalls = planFirewalls(ctx);
-  const ips = ipCatalog(nodes);
 
   const actions: Action[] = [...daemonSets.actions, ...firewalls.actions];
   const creating = new Set(daemonSets.actions.flatMap((a) => (a.kind === 'createDaemonSet' && a.service ? [a.service.uid] : [])));
@@ -85,7 +92,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     const a = assessments.get(svc.uid);
     if (a) {
       const rules = { names: firewalls.rulesByService.get(svc.uid) ?? [], states: firewalls.statesByService.get(svc.uid) };
-      const outcome = planServiceStatus(ctx, a, nodes, rules, creating.has(svc.uid), ips);
+      const outcome = planServiceStatus(ctx, a, rules, creating.has(svc.uid));
       actions.push(...outcome.actions);
       explanations.push(outcome.explanation);
     } else if (claim && !claim.claimed) {
@@ -100,12 +107,18 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
         warnings: [],
         firewallRules: [],
         proxyPods: { ready: 0, total: 0 },
-        nodes: [],
+        ...(ctx.explain ? { nodes: [] } : {}),
         ingress: [],
       });
     }
   }
   return { actions: sortActions(actions), services: explanations, notes, heldBack };
+}
+
+/** The plan with every Service's per-node decisions: what `nodelb status` and the JSON reports
+ *  show (a planner for runtime/sync.ts's SyncOptions.planner). */
+export function planExplained(snapshot: Snapshot, config: PlanConfig): Plan {
+  return plan(snapshot, config, { explain: true });
 }
 
 /** "instance read failed: node IPs unknown", or "…looked wrong" for a distrusted answer. */

@@ -13,6 +13,7 @@ import { syncCluster, type SyncOptions } from '../../functions/runtime/sync.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import { systemClock, type Clock } from '../../functions/platform/clock.ts';
 import { NODE_SETTLE_MS } from '../../functions/core/proxy_readiness.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { KubeApiError, type KubeObject } from './kube_http.ts';
 import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
 
@@ -156,6 +157,7 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
       return syncCluster(target, { ...config, ...overrides }, {
         logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
         trigger: 'test',
+        planner: planExplained, // tests read the per-node decisions of the report
         settlePollMs: 250,
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...more,
