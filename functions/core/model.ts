@@ -159,6 +159,9 @@ export interface Snapshot {
    *  were not listed because their status proves where their Ready pods are (proxy_readiness.ts). */
   podsListed?: string[];
   endpoints: EndpointsView[];
+  /** How many EndpointSlices the list answered (every Service's, before keeping those of claimed
+   *  Local Services); undefined when none were listed. core/reads.ts judges an empty answer. */
+  endpointSliceCount?: number;
   /** undefined when the nodes are not GCE instances (kubeconfig mode on another cloud). */
   instances?: InstanceView[];
   firewalls?: FirewallView[]; // undefined when firewall management is off

@@ -40,7 +40,7 @@ export interface PlanOptions {
 }
 
 export function plan(snapshot: Snapshot, config: PlanConfig, options: PlanOptions = {}): Plan {
-  const reads = assessReads(snapshot);
+  const reads = assessReads(snapshot, config);
   const notes: Plan['notes'] = [...reads.notes];
   const heldBack = reads.untrusted.size > 0;
   const missing = ESSENTIAL_READS.filter((r) => reads.untrusted.has(r));
@@ -60,7 +60,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig, options: PlanOption
     if (claim.claimed) assessments.set(svc.uid, assessService(svc, config, namespaces.get(svc.namespace)));
   }
   resolvePortConflicts([...assessments.values()]);
-  const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(snapshot, 'instances', 'node IPs unknown') : undefined;
+  const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(reads.suspicious, 'instances', 'node IPs unknown') : undefined;
   const nodes = assessNodes(snapshot, config, instancesUnknown);
 
   const odd = oddDaemonSets(snapshot, config.namespace);
@@ -122,10 +122,9 @@ export function planExplained(snapshot: Snapshot, config: PlanConfig): Plan {
 }
 
 /** "instance read failed: node IPs unknown", or "…looked wrong" for a distrusted answer. */
-function unknownBecause(snapshot: Snapshot, read: ReadName, what: string): string {
-  const f = snapshot.failedReads.find((x) => x.read === read);
+function unknownBecause(suspicious: ReadonlySet<ReadName>, read: ReadName, what: string): string {
   const singular = read.replace(/s$/, '').replace(/ie$/, 'y');
-  return `${singular} read ${f === undefined || f.message.startsWith('suspicious') ? 'looked wrong' : 'failed'}: ${what}`;
+  return `${singular} read ${suspicious.has(read) ? 'looked wrong' : 'failed'}: ${what}`;
 }
 
 function actionTarget(a: Action): string {
