@@ -4,7 +4,7 @@ import type { Action, Plan } from '../core/model.ts';
 import type { CallCounts } from '../platform/calls.ts';
 import type { ActionResult } from './apply.ts';
 import { describeChange, describeTarget } from './apply.ts';
-import type { Prerequisite } from './prerequisites.ts';
+import type { Prerequisite } from '../core/prerequisites.ts';
 import type { Outcome } from '../core/outcome.ts';
 
 export interface ActionSummary {

@@ -21,9 +21,10 @@ import type { Logger } from '../platform/log.ts';
 import { MANAGED_SELECTOR, MAX_NAMED_DAEMONSETS, observe } from './observe.ts';
 import { waitsOnlyForStuck } from '../core/proxy_pods.ts';
 import { DAEMONSET_LABEL } from '../core/naming.ts';
-import { autopilotPrerequisite, permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
+import { autopilotPrerequisite, snapshotPrerequisites, type Prerequisite } from '../core/prerequisites.ts';
+import { permissionPrerequisites } from './prerequisites.ts';
 import { summariseAction, type ClusterReport, type RunReport, type SyncError } from './report.ts';
-import { failureEvents } from './failure_events.ts';
+import { failureEvents } from '../core/failure_events.ts';
 import { DEFAULT_RETRY, retrying, type RetryPolicy } from './retry.ts';
 
 export interface SyncOptions {
