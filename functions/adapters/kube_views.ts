@@ -32,10 +32,6 @@ export function rfc3339(t: Date | string | undefined): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function isClaimed(svc: V1Service | undefined, loadBalancerClass: string): boolean {
-  return svc?.spec?.type === 'LoadBalancer' && svc.spec.loadBalancerClass === loadBalancerClass;
-}
-
 /** Equal ingress entries as one view across the Services of one read (a Service publishes up
  *  to one IP per node, and every Service mostly the same ones). Entries the client already
  *  shares (kube_rest.ts) are found by identity, without a key string per entry. */

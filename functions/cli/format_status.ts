@@ -87,7 +87,7 @@ export function statusView(report: RunReport, service?: { namespace: string; nam
           ports: formatPorts(s.ports),
           ...(s.daemonSet !== undefined && { daemonSet: s.daemonSet }),
           proxyPods: s.proxyPods,
-          nodes: s.nodes,
+          nodes: s.nodes ?? [], // the CLI plans with planExplained: present
           firewallRules: s.firewallRules.map((r) => firewallState(r, actions, s.firewallStates)),
           warnings: s.warnings,
           pending: actions.filter((a) => a.service === key),

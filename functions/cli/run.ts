@@ -70,7 +70,11 @@ async function runSync(inv: Invocation, io: CliIO, deps: CliDeps): Promise<RunRe
     io.stderr.write(`${JSON.stringify(keepStacks ? { ...rest, stack_trace } : rest)}\n`);
   };
   const logger = createLogger({ level: inv.config.logLevel, sink, fields: { component: 'cli' } });
-  return sync(inv.targets, inv.config as Config, { logger, trigger: 'cli', dryRun: inv.config.dryRun });
+  // The per-node decisions are Services × nodes: made only where they are shown (status, and
+  // the JSON report), not for the text of a sync.
+  const explain = inv.command === 'status' || inv.output === 'json';
+  const planner = explain ? (await import('../core/plan.ts')).planExplained : undefined;
+  return sync(inv.targets, inv.config as Config, { logger, trigger: 'cli', dryRun: inv.config.dryRun, ...(planner ? { planner } : {}) });
 }
 
 function printSync(inv: Invocation, report: RunReport, io: CliIO, env: Env): number {

@@ -5,7 +5,7 @@ import type { PlanConfig } from './plan_config.ts';
 
 export type Claim = { claimed: true } | { claimed: false; why: string };
 
-export function claimService(svc: ServiceView, config: PlanConfig): Claim {
+export function claimService(svc: ServiceView, config: Pick<PlanConfig, 'loadBalancerClass'>): Claim {
   // A Service on its way out is treated as gone: what we made for it goes, nothing is written to it.
   if (svc.deleting) return { claimed: false, why: 'the Service is being deleted' };
   if (svc.type !== 'LoadBalancer') return { claimed: false, why: `type is ${svc.type}, not LoadBalancer` };

@@ -160,6 +160,9 @@ export interface Snapshot {
    *  were not listed because their status proves where their Ready pods are (proxy_readiness.ts). */
   podsListed?: string[];
   endpoints: EndpointsView[];
+  /** How many EndpointSlices the list answered (every Service's, before keeping those of claimed
+   *  Local Services); undefined when none were listed. core/reads.ts judges an empty answer. */
+  endpointSliceCount?: number;
   /** undefined when the nodes are not GCE instances (kubeconfig mode on another cloud). */
   instances?: InstanceView[];
   firewalls?: FirewallView[]; // undefined when firewall management is off
@@ -192,8 +195,8 @@ export type Action =
       resourceVersion: string;
       ingress: IngressView[];
       conditions: ConditionView[];
-      from: string[];
-      to: string[];
+      from: string[]; // the IPs published now
+      to: string[]; // the IPs this write publishes
       /** How the IPs change, in words (bounded): said once, by the reason, the Event and the result. */
       change?: string;
     })
@@ -236,7 +239,8 @@ export interface ServiceExplanation {
   firewallStates?: FirewallRuleState[];
   /** stuck: cannot become Ready by waiting (warned); the rest of total − ready are starting. */
   proxyPods: { ready: number; total: number; stuck?: number };
-  nodes: NodeDecision[];
+  /** Per node, published or why not; only in a plan asked to explain (plan.ts planExplained). */
+  nodes?: NodeDecision[];
   ingress: string[]; // what the plan publishes; with ingressKept, what the Service publishes now
   /** Why `ingress` is the Service's current list, left as it is this run (a read failed:
    *  "instance read failed: node IPs unknown"). */

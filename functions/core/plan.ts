@@ -11,7 +11,7 @@ import { assessNodes } from './nodes.ts';
 import { planDaemonSets } from './plan_daemonsets.ts';
 import { planFirewalls } from './plan_firewalls.ts';
 import { planServiceStatus } from './plan_status.ts';
-import { ipCatalog } from './select.ts';
+import { indexNodes, ipCatalog } from './node_index.ts';
 import { proxyStates } from './proxy_readiness.ts';
 import { planRelease } from './plan_release.ts';
 import { serviceKey, serviceRef } from './naming.ts';
@@ -23,8 +23,14 @@ const byKey = (a: ServiceView, b: ServiceView) => {
   return ka < kb ? -1 : ka > kb ? 1 : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
 };
 
-export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
-  const reads = assessReads(snapshot);
+export interface PlanOptions {
+  /** Every Service's per-node decisions (ServiceExplanation.nodes), for `nodelb status` and the
+   *  JSON reports: Services × nodes of them, so a sync that shows none does not make them. */
+  explain?: boolean;
+}
+
+export function plan(snapshot: Snapshot, config: PlanConfig, options: PlanOptions = {}): Plan {
+  const reads = assessReads(snapshot, config);
   const notes: Plan['notes'] = [...reads.notes];
   const heldBack = reads.untrusted.size > 0;
   const missing = ESSENTIAL_READS.filter((r) => reads.untrusted.has(r));
@@ -44,7 +50,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     if (claim.claimed) assessments.set(svc.uid, assessService(svc, config, namespaces.get(svc.namespace)));
   }
   resolvePortConflicts([...assessments.values()]);
-  const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(snapshot, 'instances', 'node IPs unknown') : undefined;
+  const instancesUnknown = reads.untrusted.has('instances') ? unknownBecause(reads.suspicious, 'instances', 'node IPs unknown') : undefined;
   const nodes = assessNodes(snapshot, config, instancesUnknown);
 
   const odd = oddDaemonSets(snapshot, config.namespace);
@@ -60,12 +66,13 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     claims,
     assessments,
     ...(instancesUnknown !== undefined ? { instancesUnknown } : {}),
-    nodesByName: new Map(nodes.map((f) => [f.node.name, f])),
+    nodes: indexNodes(nodes, config),
+    ips: ipCatalog(nodes),
+    explain: options.explain === true,
     proxies: proxyStates(snapshot, nodes.map((f) => f.node)),
   };
   const daemonSets = planDaemonSets(ctx);
   const firewalls = planFirewalls(ctx);
-  const ips = ipCatalog(nodes);
 
   const actions: Action[] = [...daemonSets.actions, ...firewalls.actions];
   const creating = new Set(daemonSets.actions.flatMap((a) => (a.kind === 'createDaemonSet' && a.service ? [a.service.uid] : [])));
@@ -75,7 +82,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
     const a = assessments.get(svc.uid);
     if (a) {
       const rules = { names: firewalls.rulesByService.get(svc.uid) ?? [], states: firewalls.statesByService.get(svc.uid) };
-      const outcome = planServiceStatus(ctx, a, nodes, rules, creating.has(svc.uid), ips);
+      const outcome = planServiceStatus(ctx, a, rules, creating.has(svc.uid));
       actions.push(...outcome.actions);
       explanations.push(outcome.explanation);
     } else if (claim && !claim.claimed) {
@@ -90,7 +97,7 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
         warnings: [],
         firewallRules: [],
         proxyPods: { ready: 0, total: 0 },
-        nodes: [],
+        ...(ctx.explain ? { nodes: [] } : {}),
         ingress: [],
       });
     }
@@ -98,9 +105,14 @@ export function plan(snapshot: Snapshot, config: PlanConfig): Plan {
   return { stages: toStages(actions), services: explanations, notes, heldBack };
 }
 
+/** The plan with every Service's per-node decisions: what `nodelb status` and the JSON reports
+ *  show (a planner for runtime/sync.ts's SyncOptions.planner). */
+export function planExplained(snapshot: Snapshot, config: PlanConfig): Plan {
+  return plan(snapshot, config, { explain: true });
+}
+
 /** "instance read failed: node IPs unknown", or "…looked wrong" for a distrusted answer. */
-function unknownBecause(snapshot: Snapshot, read: ReadName, what: string): string {
-  const f = snapshot.failedReads.find((x) => x.read === read);
+function unknownBecause(suspicious: ReadonlySet<ReadName>, read: ReadName, what: string): string {
   const singular = read.replace(/s$/, '').replace(/ie$/, 'y');
-  return `${singular} read ${f === undefined || f.message.startsWith('suspicious') ? 'looked wrong' : 'failed'}: ${what}`;
+  return `${singular} read ${suspicious.has(read) ? 'looked wrong' : 'failed'}: ${what}`;
 }

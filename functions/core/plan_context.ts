@@ -5,7 +5,7 @@ import type { PlanConfig } from './plan_config.ts';
 import type { Claim } from './claim.ts';
 import type { Assessment } from './validate.ts';
 import type { ProxyState } from './proxy_readiness.ts';
-import type { NodeFacts } from './nodes.ts';
+import type { IPCatalog, NodeIndex } from './node_index.ts';
 import { serviceKey } from './naming.ts';
 
 export interface PlanContext {
@@ -21,8 +21,11 @@ export interface PlanContext {
   odd: ReadonlyMap<string, string>;
   /** Set when the instance read cannot be trusted: why the node IPs are unknown, in words. */
   instancesUnknown?: string;
-  /** The plan's nodes by name, built once per plan. */
-  nodesByName: ReadonlyMap<string, NodeFacts>;
+  /** The plan's nodes (sorted by name), indexed once per plan, and their IPs in sortIPs order. */
+  nodes: NodeIndex;
+  ips: IPCatalog;
+  /** Per-node decisions wanted in the explanations (plan.ts PlanOptions). */
+  explain: boolean;
   /** Where each DaemonSet (by name) runs Ready proxies, over the plan's sorted nodes. */
   proxies: (daemonSet: string) => ProxyState;
 }

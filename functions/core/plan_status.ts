@@ -1,12 +1,11 @@
 // Status and Event actions of one run, and the per-Service explanation `nodelb status` prints.
 // Withholds status writes the failed reads make unsafe (pure).
-import type { Action, FirewallRuleState, ProxyPodView, ServiceExplanation } from './model.ts';
+import type { Action, FirewallRuleState, NodeDecision, ProxyPodView, ServiceExplanation } from './model.ts';
 import type { ProxyState } from './proxy_readiness.ts';
 import type { PlanContext } from './plan_context.ts';
-import type { NodeFacts } from './nodes.ts';
-import type { Assessment } from './validate.ts';
+import type { Assessment, Notice } from './validate.ts';
 import { isServed } from './plan_context.ts';
-import { ingressFor, selectNodes, type IPCatalog, type SelectionInput } from './select.ts';
+import { explainSelection, ingressFor, selectNodes, summariseSelection, type Selection, type SelectionInput } from './select.ts';
 import { conditionMessage, goList, ipModeDropped, planStatus, type DesiredCondition } from './status.ts';
 import { canonicalIP } from './ip.ts';
 import { podSecurityWarning, rejectingPodSecurityLevel } from './pod_security.ts';
@@ -30,10 +29,10 @@ function endpointNodes(ctx: PlanContext, a: Assessment): Set<string> | undefined
 
 /** Why a status write would be unsafe this run, if it would: the note for the report, and in
  *  short why the Service keeps what it publishes now. */
-function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFacts[], write: { readonly from: string[]; readonly to: string[] }): { note: string; kept: string } | undefined {
+function statusBlocker(ctx: PlanContext, a: Assessment, write: { readonly from: string[]; readonly to: string[] }): { note: string; kept: string } | undefined {
   const key = serviceKey(a.svc);
   if (isServed(a)) {
-    if (ctx.instancesUnknown !== undefined && nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
+    if (ctx.instancesUnknown !== undefined && ctx.nodes.nodes.some((n) => n.gce && matchesSelector(n.node.labels, a.settings.nodeSelector))) {
       return { note: `status of ${key} (the node IPs are unknown: the instance read cannot be trusted)`, kept: ctx.instancesUnknown };
     }
     if (ctx.untrusted.has('endpointslices') && a.svc.externalTrafficPolicy === 'Local') {
@@ -47,28 +46,16 @@ function statusBlocker(ctx: PlanContext, a: Assessment, nodes: readonly NodeFact
   return undefined;
 }
 
-/** `creatingDaemonSet`: this run creates the Service's proxies, so an empty status is expected
- *  and said calmly (reason ProxyStarting, no UnAvailableLoadBalancer warning). */
-export function planServiceStatus(
-  ctx: PlanContext,
-  a: Assessment,
-  nodes: readonly NodeFacts[],
-  rules: { names: string[]; states?: FirewallRuleState[] },
-  creatingDaemonSet: boolean,
-  ips?: IPCatalog,
-): ServiceOutcome {
-  const served = isServed(a);
-  const dsName = daemonSetName(a.svc.name, a.svc.uid);
-  const odd = served ? ctx.odd.get(dsName) : undefined;
-  const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
-  let condition: DesiredCondition;
-  let ingress: ReturnType<typeof ingressFor> = [];
+/** The Service's own warnings, and those of where its proxies run: each becomes a Warning Event
+ *  once, and part of the condition message. */
+function serviceWarnings(ctx: PlanContext, a: Assessment, served: boolean, proxies: ProxyState, odd: string | undefined): Notice[] {
   const warnings = [...a.warnings];
   if (odd !== undefined) warnings.push({ eventReason: 'ProxiesUnknown', message: odd });
   // Proxies that cannot become Ready without someone acting: said at once, per node, not waited for.
   if (served && proxies.source === 'pods') {
     const wanted = (node: string) => {
-      const f = ctx.nodesByName.get(node);
+      const i = ctx.nodes.position.get(node);
+      const f = i === undefined ? undefined : ctx.nodes.nodes[i];
       return f !== undefined && matchesSelector(f.node.labels, a.settings.nodeSelector);
     };
     for (const w of stuckWarnings(proxies.pods, wanted)) warnings.push(w);
@@ -81,31 +68,46 @@ export function planServiceStatus(
   }
   const rejecting = served ? rejectingPodSecurityLevel(ctx.snapshot.namespaces, ctx.config.namespace) : undefined;
   if (rejecting) warnings.push(podSecurityWarning(ctx.config.namespace, rejecting));
+  return warnings;
+}
+
+/** `creatingDaemonSet`: this run creates the Service's proxies, so an empty status is expected
+ *  and said calmly (reason ProxyStarting, no UnAvailableLoadBalancer warning). */
+export function planServiceStatus(
+  ctx: PlanContext,
+  a: Assessment,
+  rules: { names: string[]; states?: FirewallRuleState[] },
+  creatingDaemonSet: boolean,
+): ServiceOutcome {
+  const served = isServed(a);
+  const dsName = daemonSetName(a.svc.name, a.svc.uid);
+  const odd = served ? ctx.odd.get(dsName) : undefined;
+  const proxies: ProxyState = served ? ctx.proxies(dsName) : { source: 'pods', pods: [] };
+  let condition: DesiredCondition;
+  let ingress: ReturnType<typeof ingressFor> = [];
+  const warnings = serviceWarnings(ctx, a, served, proxies, odd);
   const notices = [...a.problems, ...warnings];
   const endpoints = served ? endpointNodes(ctx, a) : undefined;
-  /** Built again for an explanation rather than kept: per Service it holds a list of the
-   *  published IPs, and a plan keeps 1000 explanations of 1000 nodes each. */
-  const selectionInput = (): SelectionInput => ({
-    nodes,
+  const input: SelectionInput = {
+    index: ctx.nodes,
     families: a.families,
     selector: a.settings.nodeSelector,
     ...(proxies.source === 'pods' ? { pods: proxies.pods } : { pods: [], readyOn: proxies.readyOn }),
     ...(endpoints ? { endpointNodes: endpoints } : {}),
     currentIPs: a.svc.ingress.map((i) => canonicalIP(i.ip ?? '')),
     maxIPs: a.settings.maxIPs,
-    staticIPLabel: ctx.config.staticIPLabel,
-    preferStandardNodes: ctx.config.preferStandardNodes,
-  });
+  };
+  let selection: Selection | undefined;
   if (served) {
-    const selection = selectNodes(selectionInput());
-    ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode, ips);
+    selection = selectNodes(input);
+    ingress = ingressFor(selection.chosen, a.families, a.settings.ipMode, ctx.ips);
     const n = selection.chosen.length;
     if (n > 0) {
       condition = { status: 'True', reason: 'Published', message: conditionMessage(`serving on ${n} node${n === 1 ? '' : 's'}`, warnings) };
     } else if (creatingDaemonSet) {
       condition = { status: 'False', reason: 'ProxyStarting', message: conditionMessage('creating the proxy DaemonSet; the IPs follow once its pods are Ready', warnings) };
     } else {
-      condition = { status: 'False', reason: 'NoEligibleNodes', message: conditionMessage(selection.summary, warnings) };
+      condition = { status: 'False', reason: 'NoEligibleNodes', message: conditionMessage(summariseSelection(input, selection), warnings) };
     }
   } else {
     const first = a.problems[0];
@@ -117,7 +119,7 @@ export function planServiceStatus(
   let kept: string | undefined;
   if (status.write) {
     const blocker =
-      odd !== undefined ? { note: `status of ${serviceKey(a.svc)} (the pods of its DaemonSet ${dsName} cannot be found)`, kept: `proxy pods of ${dsName} not found: proxies unknown` } : statusBlocker(ctx, a, nodes, status.write);
+      odd !== undefined ? { note: `status of ${serviceKey(a.svc)} (the pods of its DaemonSet ${dsName} cannot be found)`, kept: `proxy pods of ${dsName} not found: proxies unknown` } : statusBlocker(ctx, a, status.write);
     if (blocker) {
       ctx.notes.push({ severity: 'WARNING', message: `held back: ${blocker.note}` });
       kept = blocker.kept;
@@ -134,18 +136,19 @@ export function planServiceStatus(
     firewallRules: rules.names,
     ...(rules.states ? { firewallStates: rules.states } : {}),
     proxyPods: proxies.source === 'pods' ? podCounts(proxies.pods) : { ready: proxies.ready, total: proxies.total },
-    // Read on demand (see selectNodes): a scheduled sync never looks at them.
-    get nodes() {
-      if (odd !== undefined) return nodes.map((f) => ({ node: f.node.name, externalIPs: [...f.ips.IPv4, ...f.ips.IPv6], published: false, unknown: true, why: `proxy pods of ${dsName} not found: unknown` }));
-      return served ? selectNodes(selectionInput()).decisions : [];
-    },
-    get ingress() {
-      // Made when read, like nodes. A held-back write leaves the Service as it is: show that.
-      return (kept !== undefined ? a.svc.ingress : ingress).map((i) => i.ip ?? i.hostname ?? '');
-    },
+    ...(ctx.explain ? { nodes: nodeDecisions(ctx, input, selection, odd, dsName) } : {}),
+    // A held-back write leaves the Service as it is: show that.
+    ingress: (kept !== undefined ? a.svc.ingress : ingress).map((i) => i.ip ?? i.hostname ?? ''),
     ...(kept !== undefined ? { ingressKept: kept } : {}),
   };
   return { actions, explanation };
+}
+
+/** Per node, published or why not: only when the plan explains (a million decisions for 1000
+ *  Services × 1000 nodes, which a scheduled sync never reads). */
+function nodeDecisions(ctx: PlanContext, input: SelectionInput, selection: Selection | undefined, odd: string | undefined, dsName: string): NodeDecision[] {
+  if (odd !== undefined) return ctx.nodes.nodes.map((f) => ({ node: f.node.name, externalIPs: [...f.ips.IPv4, ...f.ips.IPv6], published: false, unknown: true, why: `proxy pods of ${dsName} not found: unknown` }));
+  return selection ? explainSelection(input, selection) : [];
 }
 
 function podCounts(pods: readonly ProxyPodView[]): ServiceExplanation['proxyPods'] {

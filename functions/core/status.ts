@@ -121,14 +121,8 @@ export function planStatus(input: StatusInput): StatusPlan {
     resourceVersion: svc.resourceVersion,
     ingress,
     conditions,
-    // Lists of up to one IP per node, for each of up to 1000 writes: made when read, from the
-    // ingress lists the snapshot and the write keep anyway.
-    get from() {
-      return ipsOf(svc.ingress);
-    },
-    get to() {
-      return ipsOf(ingress);
-    },
+    from,
+    to,
     ...(ipsChanged ? { change: describeIPChange(from, to, '→', ', ', diff) } : {}),
     reason: why.join('; '),
   };

@@ -69,6 +69,6 @@ export async function nodelbHttp(req: Request, res: Response): Promise<void> {
     return;
   }
   const logger = createLogger({ level: config.logLevel, fields: { component: 'http' } });
-  const report = await runSync(config, { clusters: params.clusters, trigger: 'http', dryRun: params.dryRun }, logger);
+  const report = await runSync(config, { clusters: params.clusters, trigger: 'http', dryRun: params.dryRun, explain: true }, logger);
   res.status(httpStatusFor(report)).json(report);
 }

@@ -15,6 +15,9 @@ export interface SyncRequest {
   fields?: Record<string, string>;
   goingAway?: string[];
   dryRun?: boolean;
+  /** The report carries every Service's per-node decisions (the HTTP answer); a scheduled sync
+   *  that shows no one its report does not make them (Services × nodes). */
+  explain?: boolean;
 }
 
 // Google's token is fetched from the metadata server and cached by google-auth-library; one
@@ -31,7 +34,7 @@ export async function instanceTokens(config: Config): Promise<TokenSource> {
 }
 
 export async function runSync(config: Config, req: SyncRequest, logger: Logger): Promise<RunReport> {
-  const [{ syncAll }, source] = await Promise.all([import('../runtime/sync.ts'), instanceTokens(config)]);
+  const [{ syncAll }, { planExplained }, source] = await Promise.all([import('../runtime/sync.ts'), import('../core/plan.ts'), instanceTokens(config)]);
   const targets: ClusterTarget[] = req.clusters.map((name) => ({ kind: 'gke', name }));
   return syncAll(targets, config, {
     logger: logger.child({ trigger: req.trigger, ...req.fields }),
@@ -39,5 +42,6 @@ export async function runSync(config: Config, req: SyncRequest, logger: Logger):
     goingAway: req.goingAway,
     dryRun: req.dryRun,
     tokens: source,
+    ...(req.explain === true ? { planner: planExplained } : {}),
   });
 }

@@ -1,13 +1,13 @@
 // observe: one bulk read of everything a sync needs, as a Snapshot. A fixed number of list
 // calls whatever the number of Services and nodes (pagination aside), run in parallel; a failed
-// or suspiciously empty list becomes a failedReads entry, never an exception. Does I/O.
+// list becomes a failedReads entry, never an exception. It records what it read and judges
+// nothing: which answers look wrong is core/reads.ts's to say. Does I/O.
 import type { V1DaemonSet, V1Service } from '@kubernetes/client-node';
 import type { ComputeApi, KubeApi } from '../adapters/apis.ts';
 import type { ClusterInfo } from '../adapters/connect.ts';
 import { toFirewallView, toInstanceView, projectOf } from '../adapters/gce_views.ts';
 import {
   IngressViews,
-  isClaimed,
   rfc3339,
   toEndpointsViews,
   toNamespaceView,
@@ -18,6 +18,7 @@ import type { Config } from '../config.ts';
 import type { EndpointsView, FirewallView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
+import { claimService } from '../core/claim.ts';
 import { proxyEvidence } from '../core/proxy_readiness.ts';
 import type { Clock } from '../platform/clock.ts';
 import { ApiError, describeError } from '../platform/errors.ts';
@@ -65,17 +66,18 @@ export async function observe(
       return undefined;
     }
   };
-  /** A read that answered, but with something that cannot be right. */
-  const distrust = (name: ReadName, message: string) => {
-    if (failedReads.some((f) => f.read === name)) return;
+  /** A read that could not even be asked for (what it needs is unknown): failed, like a 5xx. */
+  const unreadable = (name: ReadName, message: string) => {
     failedReads.push({ read: name, message });
     readErrors.push(new ApiError({ api: name === 'instances' || name === 'firewalls' ? 'compute' : 'kube', op: `read ${name}`, message: `${name}: ${message}`, retryable: true }));
-    opts.logger.warn('read.distrusted', `${name}: ${message}`, { read: name });
+    opts.logger.warn('read.failed', `reading ${name} failed: ${message}`, { read: name });
   };
   const { kube, compute } = apis;
 
   const namespacesP = read('namespaces', () => kube.listNamespaces());
   const servicesP = read('services', () => kube.listServices());
+  const ingressViews = new IngressViews();
+  const serviceViewsP = servicesP.then((raw) => raw?.map((s) => toServiceView(s, ingressViews)));
   const nodesP = read('nodes', () => kube.listNodes());
   const daemonSetsP = read('daemonsets', () => kube.listDaemonSets(config.namespace, MANAGED_SELECTOR));
   const now = rfc3339(new Date(started));
@@ -89,22 +91,13 @@ export async function observe(
     return { pods, ...(which.listed ? { listed: which.listed } : {}) };
   })();
 
-  // EndpointSlices matter only for claimed Services with externalTrafficPolicy: Local.
-  const endpointsP = servicesP.then(async (services): Promise<EndpointsView[]> => {
-    const local = new Set(
-      (services ?? [])
-        .filter((s) => isClaimed(s, config.loadBalancerClass) && s.spec?.externalTrafficPolicy === 'Local')
-        .map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),
-    );
-    if (local.size === 0) return [];
+  // EndpointSlices matter only for claimed Services with externalTrafficPolicy: Local. How many
+  // were listed is kept: none at all is judged by core/reads.ts.
+  const endpointsP = serviceViewsP.then(async (services): Promise<{ views: EndpointsView[]; count?: number }> => {
+    const local = new Set((services ?? []).filter((s) => s.externalTrafficPolicy === 'Local' && claimService(s, config).claimed).map((s) => `${s.namespace}/${s.name}`));
+    if (local.size === 0) return { views: [] };
     const slices = await read('endpointslices', () => kube.listEndpointSlices());
-    // Every Service with a selector has slices: none at all while Local Services publish IPs is
-    // a broken answer, and believing it would withdraw every one of their IPs.
-    const publishing = (services ?? []).filter(
-      (s) => local.has(`${s.metadata?.namespace}/${s.metadata?.name}`) && (s.status?.loadBalancer?.ingress ?? []).length > 0,
-    ).length;
-    if (slices && slices.length === 0 && publishing > 0) distrust('endpointslices', `suspicious: no EndpointSlices at all while ${publishing} externalTrafficPolicy: Local Service(s) publish IPs`);
-    return slices ? toEndpointsViews(slices, local) : [];
+    return slices ? { views: toEndpointsViews(slices, local), count: slices.length } : { views: [] };
   });
 
   // GKE mode: one filtered list in the cluster's project, in parallel with the rest. Kubeconfig
@@ -141,16 +134,17 @@ export async function observe(
       project = projectOf(instances.find((i) => i.network)?.network) ?? instances[0]?.project;
     }
     if (!clusterId || !project) {
-      distrust('firewalls', clusterId ? 'no GCE network project known for the firewall rules' : 'cluster identity unknown (namespace list failed)');
+      unreadable('firewalls', clusterId ? 'no GCE network project known for the firewall rules' : 'cluster identity unknown (namespace list failed)');
       return [];
     }
     const rules = await read('firewalls', () => compute.listFirewalls(project, firewallFilter(clusterId)));
     return rules ? rules.map(toFirewallView) : [];
   })();
 
-  const [namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRead, endpoints, instances, firewalls] = await Promise.all([
+  const [namespacesRaw, servicesRaw, servicesRead, nodesRaw, daemonSetsRaw, podsRead, endpointsRead, instances, firewalls] = await Promise.all([
     namespacesP,
     servicesP,
+    serviceViewsP,
     nodesP,
     daemonSetsP,
     podsP,
@@ -160,15 +154,11 @@ export async function observe(
   ]);
 
   const namespaces: NamespaceView[] = (namespacesRaw ?? []).map(toNamespaceView);
-  const ingressViews = new IngressViews();
-  const services: ServiceView[] = (servicesRaw ?? []).map((s) => toServiceView(s, ingressViews));
+  const services: ServiceView[] = servicesRead ?? [];
   const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
   const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];
-  const podsRaw = podsRead.pods;
-  const pods: ProxyPodView[] = podsRaw ?? [];
+  const pods: ProxyPodView[] = podsRead.pods ?? [];
   const podsListed = podsRead.listed;
-
-  markSuspiciousEmpties(distrust, failedReads, { namespacesRaw, servicesRaw, nodesRaw, daemonSetsRaw, podsRaw, podsListed, instances, nodes, loadBalancerClass: config.loadBalancerClass });
 
   // Kept as the base of full-object status writes, which replace the ingress list: so it is not
   // kept (a Service lists up to one IP per node: a million entries for 1000 × 1000).
@@ -184,7 +174,8 @@ export async function observe(
     daemonSets,
     pods,
     ...(podsListed ? { podsListed } : {}),
-    endpoints,
+    endpoints: endpointsRead.views,
+    ...(endpointsRead.count !== undefined ? { endpointSliceCount: endpointsRead.count } : {}),
     instances,
     firewalls,
     goingAway: opts.goingAway ?? [],
@@ -229,41 +220,4 @@ function withoutIngress(s: V1Service): V1Service {
 
 function kubeSystemUid(namespaces: { metadata?: { name?: string; uid?: string } }[] | undefined): string | undefined {
   return namespaces?.find((n) => n.metadata?.name === 'kube-system')?.metadata?.uid || undefined;
-}
-
-/** Lists that answer "nothing" where something must exist are treated as failed: a transient
- *  empty answer must not read as "every Service is gone" (ExternalDNS #946). */
-export function markSuspiciousEmpties(
-  distrust: (read: ReadName, message: string) => void,
-  failed: Snapshot['failedReads'],
-  r: {
-    namespacesRaw?: unknown[];
-    servicesRaw?: V1Service[];
-    nodesRaw?: unknown[];
-    daemonSetsRaw?: unknown[];
-    podsRaw?: ProxyPodView[];
-    podsListed?: string[];
-    instances?: InstanceView[];
-    nodes: NodeView[];
-    loadBalancerClass: string;
-  },
-): void {
-  const has = (name: ReadName) => failed.some((f) => f.read === name);
-  const mark = (read: ReadName, message: string) => distrust(read, `suspicious: ${message}`);
-  if (r.namespacesRaw && !r.namespacesRaw.some((n) => (n as { metadata?: { name?: string } }).metadata?.name === 'kube-system'))
-    mark('namespaces', 'the namespace list has no kube-system');
-  // Every cluster has the default/kubernetes Service; an empty list is a broken answer.
-  if (r.servicesRaw && r.servicesRaw.length === 0) mark('services', 'no Services at all (not even default/kubernetes)');
-  const scheduledPods = (r.podsRaw ?? []).filter((p) => p.nodeName).length;
-  if (r.nodesRaw && r.nodesRaw.length === 0 && scheduledPods > 0) mark('nodes', `no nodes while ${scheduledPods} proxy pods are scheduled`);
-  if (r.daemonSetsRaw && r.daemonSetsRaw.length === 0 && (r.podsRaw ?? []).length > 0) mark('daemonsets', 'no DaemonSets while proxy pods exist');
-  // No pod of a DaemonSet that reports pods scheduled is not a broken pod list as a whole: it is
-  // judged per DaemonSet by the planner (core/reads.ts oddDaemonSets), which holds back that
-  // DaemonSet's Service only, so one odd object never stops every other Service.
-  const gceNodes = r.nodes.filter((n) => (n.providerID ?? '').startsWith('gce://')).length;
-  if (r.instances && r.instances.length === 0 && gceNodes > 0) mark('instances', `no GCE instances while ${gceNodes} nodes are GCE instances`);
-  if (r.servicesRaw && r.daemonSetsRaw && r.daemonSetsRaw.length > 0 && has('namespaces')) {
-    const claimed = r.servicesRaw.filter((s) => isClaimed(s, r.loadBalancerClass)).length;
-    if (claimed === 0) mark('services', `no claimed Services while ${r.daemonSetsRaw.length} DaemonSets exist and the namespace list failed`);
-  }
 }

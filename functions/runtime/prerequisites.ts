@@ -1,70 +1,8 @@
-// Cluster prerequisites nodelb cannot fix itself, detected and explained with the fix: Autopilot
-// (fixed hostPorts cannot run), the proxy namespace and its Pod Security label, nodes without
-// external IPs, and missing RBAC/IAM permissions seen as 403s. Pure.
-import type { ClusterInfo } from '../adapters/connect.ts';
-import type { Snapshot } from '../core/model.ts';
-import { parseProviderID } from '../core/nodes.ts';
-import { POD_SECURITY_LABEL } from '../core/pod_security.ts';
+// Missing RBAC/IAM permissions, told from the 403s of this run's reads and writes, each with the
+// fix (pure, but it reads error objects: platform's isApiError, which core may not import).
+// The prerequisites seen in what was read are core/prerequisites.ts's.
+import type { Prerequisite } from '../core/prerequisites.ts';
 import { isApiError } from '../platform/errors.ts';
-
-export interface Prerequisite {
-  name: 'autopilot' | 'proxy-namespace' | 'pod-security' | 'external-ips' | 'permission';
-  message: string;
-  fix: string;
-  /** true: nothing may be written while it is missing. */
-  blocking: boolean;
-}
-
-
-export function autopilotPrerequisite(info: ClusterInfo): Prerequisite | undefined {
-  if (!info.autopilot) return undefined;
-  return {
-    name: 'autopilot',
-    message: `${info.name} is an Autopilot cluster: it refuses fixed hostPorts, NET_ADMIN and privileged pods, so nodelb's proxies cannot run there`,
-    fix: 'use a GKE Standard cluster (or a paid load balancer: a LoadBalancer Service without loadBalancerClass)',
-    blocking: true,
-  };
-}
-
-export function snapshotPrerequisites(snapshot: Snapshot, namespace: string): Prerequisite[] {
-  const out: Prerequisite[] = [];
-  const namespacesKnown = !snapshot.failedReads.some((f) => f.read === 'namespaces');
-  const ns = snapshot.namespaces.find((n) => n.name === namespace);
-  if (namespacesKnown && !ns) {
-    out.push({
-      name: 'proxy-namespace',
-      message: `the proxy namespace ${namespace} does not exist, so no proxy DaemonSet can be created`,
-      fix: 'kubectl apply -k manifests/ (it creates the namespace with its Pod Security label and the RBAC)',
-      blocking: false,
-    });
-  } else if (ns && ns.labels[POD_SECURITY_LABEL] !== 'privileged') {
-    out.push({
-      name: 'pod-security',
-      message: `namespace ${namespace} is not labelled ${POD_SECURITY_LABEL}: privileged (it is "${ns.labels[POD_SECURITY_LABEL] ?? 'unset'}"), so the proxy pods (hostPort, NET_ADMIN, privileged init) may be rejected`,
-      fix: `kubectl label namespace ${namespace} ${POD_SECURITY_LABEL}=privileged --overwrite (or kubectl apply -k manifests/)`,
-      blocking: false,
-    });
-  }
-  if (snapshot.instances && snapshot.instances.length > 0) {
-    const byName = new Map(snapshot.instances.map((i) => [i.name, i]));
-    const without = snapshot.nodes
-      .filter((n) => {
-        const ref = parseProviderID(n.providerID);
-        const inst = ref ? byName.get(ref.name) : undefined;
-        return inst !== undefined && inst.externalIPv4.length === 0 && inst.externalIPv6.length === 0;
-      })
-      .map((n) => n.name);
-    if (without.length > 0) {
-      out.push({
-        name: 'external-ips',
-        message: `${without.length} node(s) have no external IP and cannot serve: ${without.slice(0, 10).join(', ')}${without.length > 10 ? ', …' : ''}`,
-        fix: 'give the node pool external IPs (a node pool without --enable-private-nodes), or reserve static IPs for the nodes',
-        blocking: false,
-      });
-    }
-  }
-  return out;
-}
 
 /** 403s name the permission in their fix; one prerequisite per distinct fix. */
 export function permissionPrerequisites(errors: readonly unknown[]): Prerequisite[] {

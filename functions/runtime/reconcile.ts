@@ -11,9 +11,10 @@ import { describeError, isApiError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import { applyStages, stageRunner, type ApplyContext } from './apply.ts';
 import type { SyncDeps } from './deps.ts';
-import { failureEvents } from './failure_events.ts';
+import { failureEvents } from '../core/failure_events.ts';
 import { observe, type Observation } from './observe.ts';
-import { permissionPrerequisites, snapshotPrerequisites, type Prerequisite } from './prerequisites.ts';
+import { snapshotPrerequisites, type Prerequisite } from '../core/prerequisites.ts';
+import { permissionPrerequisites } from './prerequisites.ts';
 import type { SyncError } from './report.ts';
 
 export interface ClusterApis {

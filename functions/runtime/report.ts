@@ -8,7 +8,8 @@ import { verdict, type Outcome } from '../core/outcome.ts';
 import { CallCounter, type CallCounts } from '../platform/calls.ts';
 import { describeError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
-import { permissionPrerequisites, type Prerequisite } from './prerequisites.ts';
+import type { Prerequisite } from '../core/prerequisites.ts';
+import { permissionPrerequisites } from './prerequisites.ts';
 import type { RoundResult } from './reconcile.ts';
 
 export type { ActionSummary } from '../core/action_text.ts';

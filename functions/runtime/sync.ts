@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import { combineOutcomes } from '../core/outcome.ts';
 import { describeError } from '../platform/errors.ts';
 import { buildDeps, type SyncDeps, type SyncOptions } from './deps.ts';
-import { autopilotPrerequisite } from './prerequisites.ts';
+import { autopilotPrerequisite } from '../core/prerequisites.ts';
 import { reconcileOnce, syncError, type ClusterApis } from './reconcile.ts';
 import { clusterReport, crashedReport, logFinished, type ClusterReport, type ClusterRun, type RunReport } from './report.ts';
 import { retrying } from './retry.ts';

@@ -12,6 +12,7 @@ import { indent, paint, renderTable } from '../../functions/cli/table.ts';
 import { createLogger } from '../../functions/platform/log.ts';
 import type { ClusterReport } from '../../functions/runtime/report.ts';
 import { syncAll } from '../../functions/runtime/sync.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { startRealWorld, type RealWorld } from './world.ts';
 
 const CLASS = 'nodelb.dev/node-ip';
@@ -89,7 +90,7 @@ function firewallTable(w: RealWorld): string {
 async function sync(w: RealWorld, config: Config, trigger: string): Promise<ClusterReport> {
   // Warnings and errors only: the report is what this demo shows.
   const logger = createLogger({ level: 'WARNING', sink: (e) => process.stderr.write(`${JSON.stringify(e)}\n`) });
-  const report = await syncAll([{ kind: 'gke', name: w.gke.clusterName }], config, { logger, trigger, settlePollMs: 250 });
+  const report = await syncAll([{ kind: 'gke', name: w.gke.clusterName }], config, { logger, trigger, settlePollMs: 250, planner: planExplained });
   const cluster = report.clusters[0];
   if (!cluster) throw new Error('syncAll returned no cluster report');
   const cost = `${cluster.calls.reads} reads, ${cluster.calls.writes} writes, ${cluster.durationMs} ms`;

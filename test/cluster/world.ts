@@ -15,6 +15,7 @@ import type { ClusterReport } from '../../functions/runtime/report.ts';
 import { runCli } from '../../functions/cli/run.ts';
 import { systemClock, type Clock } from '../../functions/platform/clock.ts';
 import { NODE_SETTLE_MS } from '../../functions/core/proxy_readiness.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { KubeApiError, type KubeObject } from './kube_http.ts';
 import { startLocalGke, type LocalGke, type LocalGkeOptions } from './local_gke.ts';
 import { nodeNameFor } from '../sim/scenario.ts';
@@ -233,6 +234,7 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
       const report = await syncCluster(target, { ...config, ...overrides }, {
         logger: createLogger({ sink: cap.sink, level: 'DEBUG' }),
         trigger: 'test',
+        planner: planExplained, // tests read the per-node decisions of the report
         settlePollMs: 250,
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         ...more,

@@ -30,7 +30,7 @@ test('nodelbHttp', async (t) => {
     // The operator's view rides along: per Service the nodes and why, proxies, firewall, warnings.
     const web = report.clusters[0]?.plan.services.find((s) => s.service.name === 'web');
     assert.deepEqual(web?.ingress, ['203.0.113.10', '203.0.113.11', '203.0.113.12']);
-    assert.deepEqual(web?.nodes.map((n) => [n.published, n.why]), [[true, 'published'], [true, 'published'], [true, 'published']]);
+    assert.deepEqual(web?.nodes?.map((n) => [n.published, n.why]), [[true, 'published'], [true, 'published'], [true, 'published']]);
     assert.deepEqual(web?.proxyPods, { ready: 3, total: 3 });
     assert.deepEqual(web?.firewallStates?.map((f) => f.state), ['in sync']);
     assert.deepEqual(web?.warnings, []);

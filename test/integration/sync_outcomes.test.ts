@@ -46,7 +46,7 @@ test('a pod held not Ready: done (exit 0) without that node; the next sync publi
   assert.equal(held.outcome, 'done', problems(held));
   assert.equal(exitStatus(held.outcome), 0);
   assert.deepEqual(await w.ingress('held'), ['34.0.0.1', '34.0.0.2']);
-  assert.equal(held.plan.services.find((s) => s.service.name === 'held')?.nodes.find((n) => n.node === 'node-2')?.why, 'proxy pod not Ready');
+  assert.equal(held.plan.services.find((s) => s.service.name === 'held')?.nodes?.find((n) => n.node === 'node-2')?.why, 'proxy pod not Ready');
   await w.gke.kubelets.holdPods('node-2', 'nodelb-held-', undefined);
   await w.waitFor('the held proxy to become Ready', async () => (await dsOf('held'))?.status?.numberReady === 3);
   const later = await w.sync('kubeconfig');
@@ -85,7 +85,7 @@ test('a failed instance read: failed (exit 1), nothing destructive, the publishe
   const keep = r.plan.services.find((s) => s.service.name === 'keep');
   assert.deepEqual(keep?.ingress, ALL, 'the report shows what the Service publishes now');
   assert.match(keep?.ingressKept ?? '', /instance read failed: node IPs unknown/);
-  assert.ok(keep?.nodes.every((n) => n.unknown === true && !/deleted/.test(n.why)), JSON.stringify(keep?.nodes));
+  assert.ok(keep?.nodes?.every((n) => n.unknown === true && !/deleted/.test(n.why)), JSON.stringify(keep?.nodes));
 });
 
 test('an odd nodelb DaemonSet beside two healthy Services: both synced in the same run, the odd one reported', async () => {

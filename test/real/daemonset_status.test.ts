@@ -8,7 +8,7 @@ import { connectCluster, type ClusterTarget } from '../../functions/adapters/con
 import { toNodeView } from '../../functions/adapters/kube_views.ts';
 import type { Plan } from '../../functions/core/model.ts';
 import { DAEMONSET_LABEL } from '../../functions/core/naming.ts';
-import { plan } from '../../functions/core/plan.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { DAEMON_TOLERATIONS, NODE_SETTLE_MS, daemonSetWantsNode, rolledOut, statusGap } from '../../functions/core/proxy_readiness.ts';
 import { systemClock, type Clock } from '../../functions/platform/clock.ts';
 import { captureSink, createLogger } from '../../functions/platform/log.ts';
@@ -108,8 +108,8 @@ async function twoPlans() {
     const { snapshot } = await observe({ kube: conn.kube, compute: conn.compute }, conn.info, w.config, { clock, logger });
     assert.deepEqual(snapshot.failedReads, [], target.kind);
     const allPods = await conn.kube.listProxyPods(w.config.namespace, DAEMONSET_LABEL);
-    const fromStatus = plan(snapshot, w.config);
-    const fromPods = plan({ ...snapshot, pods: allPods, podsListed: undefined }, w.config);
+    const fromStatus = planExplained(snapshot, w.config);
+    const fromPods = planExplained({ ...snapshot, pods: allPods, podsListed: undefined }, w.config);
     assert.deepEqual(essence(fromStatus), essence(fromPods), `${target.kind}: the plan from DaemonSet statuses equals the plan from the listed pods`);
     runs.push({ snapshot, fromStatus });
   }
@@ -249,7 +249,7 @@ test('a hostPort already taken on node-3: the real scheduler keeps that proxy Pe
     // A proxy kept off a node is a warning, not a failure (exit 0): the other nodes serve.
     const again = await w.sync('gke', {}, { settleMs: 1_000 });
     assert.equal(again.ok, true, problems(again));
-    const why = again.plan.services.find((x) => x.service.name === 'hp')?.nodes.find((n) => n.node === 'node-3')?.why;
+    const why = again.plan.services.find((x) => x.service.name === 'hp')?.nodes?.find((n) => n.node === 'node-3')?.why;
     t.diagnostic(`nodelb's explanation for node-3: ${why}`);
     const p = await twoPlans();
     assert.deepEqual(p.listed, [name]);

@@ -130,11 +130,17 @@ export function endpointsOf(svc: ServiceView, readyNodes: string[]): EndpointsVi
   return { namespace: svc.namespace, service: svc.name, readyNodes };
 }
 
+/** default/kubernetes: every cluster has it, and a Service list without it is not believed
+ *  (core/reads.ts), so a world whose LoadBalancer Services are all gone keeps this one. */
+export function theKubernetesService(): ServiceView {
+  return aService({ name: 'kubernetes', type: 'ClusterIP', loadBalancerClass: undefined, ports: [{ protocol: 'TCP', port: 443 }] });
+}
+
 export function aSnapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
     now: '2025-06-01T12:00:00Z',
     cluster: { id: CLUSTER_ID, name: 'demo', project: PROJECT },
-    services: [],
+    services: [theKubernetesService()],
     namespaces: [aNamespace('default'), aNamespace('kube-system'), aNamespace('nodelb-system')],
     nodes: [],
     daemonSets: [],

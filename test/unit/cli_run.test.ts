@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { runCli, type CliDeps } from '../../functions/cli/run.ts';
 import type { RunReport } from '../../functions/runtime/report.ts';
 import type { Outcome } from '../../functions/core/outcome.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 
 type Sync = NonNullable<CliDeps['sync']>;
 
@@ -142,4 +143,16 @@ test('no kubeconfig anywhere: one clear error naming where it looked, exit 2, th
   assert.equal(called, false);
   assert.equal(await runCli(['sync'], { HOME: '/home/u' }, io().io, { sync, exists: (p) => p === '/home/u/.kube/config' }), 0, 'found: runs');
   assert.equal(called, true);
+});
+
+test('the per-node decisions are asked for where they are shown: status and JSON, not the text of a sync', async () => {
+  const explaining: Record<string, boolean> = {};
+  for (const argv of [['status'], ['status', '-o', 'json'], ['sync', '-o', 'json'], ['sync']]) {
+    const spy: Sync = async (_targets, _config, opts) => {
+      explaining[argv.join(' ')] = opts.planner === planExplained;
+      return report(true);
+    };
+    await run(argv, spy);
+  }
+  assert.deepEqual(explaining, { status: true, 'status -o json': true, 'sync -o json': true, sync: false });
 });

@@ -8,7 +8,7 @@ import { desiredDaemonSet } from '../../functions/core/daemonset.ts';
 import { daemonSetDrift } from '../../functions/core/daemonset_drift.ts';
 import { assessService } from '../../functions/core/validate.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, ofKind, uidFor } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind, theKubernetesService, uidFor } from './builders.ts';
 import { applyToSnapshot } from './world.ts';
 import { actionsOf } from '../../functions/core/stages.ts';
 
@@ -67,7 +67,7 @@ test('drift: a Service port change updates the DaemonSet', () => {
 });
 
 const orphanRows: { services: (ds: V1DaemonSet, svc: ServiceView) => ServiceView[]; why: RegExp; reason: string }[] = [
-  { services: () => [], why: /no longer exists/, reason: 'Service deleted' },
+  { services: () => [theKubernetesService()], why: /no longer exists/, reason: 'Service deleted' },
   { services: (_, svc) => [{ ...svc, deleting: true }], why: /default\/web is being deleted/, reason: 'Service being deleted' },
   { services: (_, svc) => [{ ...svc, loadBalancerClass: undefined }], why: /not nodelb's any more: no loadBalancerClass/, reason: 'class removed (recreated Service)' },
   { services: (_, svc) => [{ ...svc, type: 'ClusterIP' }], why: /type is ClusterIP/, reason: 'type changed' },

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../functions/core/model.ts';
-import { plan } from '../../functions/core/plan.ts';
+import { plan, planExplained } from '../../functions/core/plan.ts';
 import { aConfig } from './builders.ts';
 import { variedWorld } from './varied_world.ts';
 import { converge } from './world.ts';
@@ -49,8 +49,8 @@ for (const [label, world] of [
 ] as const) {
   for (const seed of [1, 2, 3, 42, 1234]) {
     test(`determinism: ${label}, shuffled with seed ${seed}, plans identically`, () => {
-      const want = JSON.stringify(plan(world, config));
-      assert.equal(JSON.stringify(plan(shuffleWorld(world, seed), config)), want);
+      const want = JSON.stringify(planExplained(world, config));
+      assert.equal(JSON.stringify(planExplained(shuffleWorld(world, seed), config)), want);
     });
   }
 }
@@ -68,13 +68,31 @@ test('stages come in the fixed order, each action in the stage its kind belongs 
   for (const s of p.stages) for (const a of s.actions) assert.ok(stageOf[a.kind]?.includes(s.name), `${a.kind} in stage ${s.name}`);
   assert.ok(p.stages.length >= 3 && actionsOf(p).length > 10, `a busy plan (${actionsOf(p).length} actions in ${p.stages.length} stages)`);
   for (const a of actionsOf(p)) assert.ok(a.reason.length > 10, `${a.kind} has a reason: "${a.reason}"`);
-  assert.deepEqual(structuredClone(p.stages), p.stages, 'the stages are plain data');
 });
 
 test('services are explained in namespace/name order', () => {
   const keys = plan(shuffleWorld(variedWorld(), 9), config).services.map((s) => `${s.service.namespace}/${s.service.name}`);
   assert.deepEqual(keys, [...keys].sort());
 });
+
+// A plan is plain data: no getter or closure that plans again when read, so a copy, its JSON
+// and the plan itself say the same, and reading it twice gives the same answer.
+for (const [name, planner] of [['plan', plan], ['planExplained', planExplained]] as const) {
+  test(`${name}: the plan is plain data (structuredClone and JSON keep all of it)`, () => {
+    const p = planner(converge(variedWorld(), config, 1).snapshot, config);
+    assert.deepStrictEqual(structuredClone(p), p);
+    const json = JSON.stringify(p);
+    assert.deepStrictEqual(JSON.parse(json), p);
+    assert.equal(JSON.stringify(p), json, 'stable when read again');
+    const accessors = (o: unknown): string[] =>
+      o === null || typeof o !== 'object'
+        ? []
+        : Object.entries(Object.getOwnPropertyDescriptors(o)).flatMap(([k, d]) => (d.get || d.set ? [k] : accessors(d.value)));
+    assert.deepEqual(accessors(p), [], 'no getters anywhere in the plan');
+    assert.ok(actionsOf(p).some((a) => a.kind === 'writeStatus') && p.services.length > 3, 'a plan with status writes and explanations');
+    assert.equal(p.services.some((s) => s.nodes !== undefined), name === 'planExplained', 'node decisions only when asked');
+  });
+}
 
 test('plan does not modify its input', () => {
   const world = variedWorld();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReadName, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
-import { aConfig, aGkeNode, aService, aSnapshot, ofKind, endpointsOf } from './builders.ts';
+import { aConfig, aGkeNode, aService, aSnapshot, ofKind, endpointsOf, theKubernetesService } from './builders.ts';
 import { converge, runDaemonSetController } from './world.ts';
 import { actionsOf } from '../../functions/core/stages.ts';
 
@@ -28,21 +28,8 @@ for (const read of ['services', 'daemonsets', 'nodes', 'pods', 'namespaces'] as 
   });
 }
 
-test('suspicious: no Nodes while proxy pods exist counts as a failed Node read', () => {
-  const w = servedWorld([aService()]);
-  const p = plan({ ...w, nodes: [] }, config);
-  assert.deepEqual(actionsOf(p), [], 'no IP withdrawn, nothing deleted');
-  assert.equal(p.heldBack, true);
-  assert.ok(p.notes.some((n) => /no Nodes were listed while 2 proxy pods exist/.test(n.message)));
-});
-
-test('suspicious: no instances while GCE nodes exist counts as a failed instance read', () => {
-  const w = servedWorld([aService()]);
-  const p = plan({ ...w, instances: [] }, config);
-  assert.equal(p.heldBack, true);
-  assert.deepEqual(ofKind(actionsOf(p), 'writeStatus'), [], 'IPs unknown: status left alone');
-  assert.ok(p.notes.some((n) => /no GCE instances were listed while 2 GCE nodes exist/.test(n.message)));
-});
+// Suspicious answers (a read that answered with something that cannot be right) are tested in
+// suspicious_scope.test.ts, rules and scopes both.
 
 test('failed instance read: DaemonSets still created and updated, no status, no firewall', () => {
   const old = servedWorld([aService({ name: 'old' })]);
@@ -87,7 +74,7 @@ test('held back: a status write that withdraws an IP waits; one that only adds g
 
 test('held back: orphan DaemonSets and rules are kept, with a note each', () => {
   const w = servedWorld([aService()]);
-  const p = plan({ ...w, services: [], failedReads: failed('endpointslices') }, config);
+  const p = plan({ ...w, services: [theKubernetesService()], failedReads: failed('endpointslices') }, config);
   assert.deepEqual(actionsOf(p).filter((a) => a.kind.startsWith('delete')), []);
   assert.equal(p.heldBack, true);
   assert.ok(p.notes.some((n) => /held back: deleting DaemonSet nodelb-system\/nodelb-web-/.test(n.message)));

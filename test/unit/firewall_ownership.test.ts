@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Firewall, FirewallView, ServiceView, Snapshot } from '../../functions/core/model.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { encodeFirewallMarker, firewallName } from '../../functions/core/naming.ts';
-import { CLUSTER_ID, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, ofKind, uidFor } from './builders.ts';
+import { CLUSTER_ID, aConfig, aDualStackService, aGkeNode, aService, aSnapshot, ofKind, theKubernetesService, uidFor } from './builders.ts';
 import { converge } from './world.ts';
 import { actionsOf } from '../../functions/core/stages.ts';
 
@@ -23,7 +23,7 @@ function ownRule(svc: { namespace: string; name: string; uid: string }, family: 
 }
 
 const orphanRows: { services: (svc: ServiceView) => ServiceView[]; why: RegExp; reason: string }[] = [
-  { services: () => [], why: /no longer exists/, reason: 'Service deleted' },
+  { services: () => [theKubernetesService()], why: /no longer exists/, reason: 'Service deleted' },
   { services: (s) => [{ ...s, deleting: true }], why: /being deleted/, reason: 'Service being deleted' },
   { services: (s) => [{ ...s, type: 'NodePort' }], why: /not nodelb's any more: type is NodePort/, reason: 'Service no longer a LoadBalancer' },
   { services: (s) => [{ ...s, ports: [{ protocol: 'TCP', port: 22 }] }], why: /refused/, reason: 'Service refused' },

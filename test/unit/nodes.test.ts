@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InstanceView, NodeView, Snapshot } from '../../functions/core/model.ts';
 import { assessNode } from '../../functions/core/nodes.ts';
-import { plan } from '../../functions/core/plan.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { aConfig, aGkeNode, aNode, aService, aSnapshot, anInstance, endpointsOf } from './builders.ts';
 import { converge } from './world.ts';
 
@@ -37,8 +37,8 @@ for (const row of exclusions) {
       instances: row.instance === null ? [good.instance] : [good.instance, bad.instance],
       goingAway: row.goingAway ? ['bad'] : [],
     };
-    const p = plan(broken, config);
-    const decision = p.services[0]?.nodes.find((n) => n.node === 'bad');
+    const p = planExplained(broken, config);
+    const decision = p.services[0]?.nodes?.find((n) => n.node === 'bad');
     assert.equal(decision?.published, false);
     assert.match(decision?.why ?? '', row.why);
     assert.deepEqual(p.services[0]?.ingress, ['203.0.113.1'], 'only the good node is published');
@@ -52,8 +52,8 @@ test('excluded from status: no proxy pod, Pending pod, pod not Ready', () => {
   const pods = world.pods
     .filter((p) => p.nodeName !== 'b')
     .map((p) => (p.nodeName === 'c' ? { ...p, ready: false, phase: 'Pending' } : p.nodeName === 'd' ? { ...p, ready: false } : p));
-  const p = plan({ ...world, pods }, config);
-  const why = Object.fromEntries(p.services[0]?.nodes.map((n) => [n.node, n.why]) ?? []);
+  const p = planExplained({ ...world, pods }, config);
+  const why = Object.fromEntries(p.services[0]?.nodes?.map((n) => [n.node, n.why]) ?? []);
   assert.deepEqual(why, { a: 'published', b: 'no proxy pod', c: 'proxy pod Pending', d: 'proxy pod not Ready' });
   assert.deepEqual(p.services[0]?.proxyPods, { ready: 1, total: 3 });
 });
@@ -62,9 +62,9 @@ test('Local policy: only nodes with a ready endpoint are published', () => {
   const svc = aService({ externalTrafficPolicy: 'Local', ports: [{ protocol: 'TCP', port: 443, nodePort: 30443 }] });
   const nodes = [aGkeNode('a', 1), aGkeNode('b', 2)];
   const base = aSnapshot({ services: [svc], nodes: nodes.map((n) => n.node), instances: nodes.map((n) => n.instance), endpoints: [endpointsOf(svc, ['b'])] });
-  const p = plan(converge(base, config).snapshot, config);
+  const p = planExplained(converge(base, config).snapshot, config);
   assert.deepEqual(p.services[0]?.ingress, ['203.0.113.2']);
-  assert.match(p.services[0]?.nodes.find((n) => n.node === 'a')?.why ?? '', /no ready endpoint/);
+  assert.match(p.services[0]?.nodes?.find((n) => n.node === 'a')?.why ?? '', /no ready endpoint/);
 });
 
 test('IPs: the GCE instance is the source, not the lagging Node addresses', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1DaemonSet, V1DaemonSetStatus } from '@kubernetes/client-node';
 import type { NodeView, Snapshot } from '../../functions/core/model.ts';
-import { plan } from '../../functions/core/plan.ts';
+import { planExplained } from '../../functions/core/plan.ts';
 import { NODE_SETTLE_MS, daemonSetWantsNode, proxyEvidence, proxyStates, rolledOut, statusGap } from '../../functions/core/proxy_readiness.ts';
 import { MAX_NAMED_DAEMONSETS, podsToList } from '../../functions/runtime/observe.ts';
 import { aConfig, aGkeNode, aNode, aPod, aService, aSnapshot } from './builders.ts';
@@ -173,8 +173,8 @@ test('property: the plan from proven statuses is the plan from the listed pods',
     const observed = asObserved(churned);
     provenSomewhere += observed.daemonSets.length - (observed.podsListed ?? observed.daemonSets.map((d) => d.metadata?.name)).length;
     listedSomewhere += observed.podsListed?.length ?? observed.daemonSets.length;
-    const fromPods = plan(churned, config);
-    const fromStatus = plan(observed, config);
+    const fromPods = planExplained(churned, config);
+    const fromStatus = planExplained(observed, config);
     assert.deepEqual(actionsOf(fromStatus), actionsOf(fromPods), `${name}: same actions`);
     assert.deepEqual(
       fromStatus.services.map((s) => [s.ingress, s.proxyPods, s.nodes]),

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import type { IPFamily } from '../../functions/core/model.ts';
 import type { NodeFacts } from '../../functions/core/nodes.ts';
 import { assessNode } from '../../functions/core/nodes.ts';
-import { ingressFor, selectNodes, type SelectionInput } from '../../functions/core/select.ts';
+import { explainSelection, ingressFor, selectNodes, summariseSelection, type SelectionInput } from '../../functions/core/select.ts';
+import { indexNodes, type NodePreferences } from '../../functions/core/node_index.ts';
 import { plan } from '../../functions/core/plan.ts';
 import { aConfig, aDualStackService, aGkeNode, aPod, aService, aSnapshot, anInstance } from './builders.ts';
 import { converge } from './world.ts';
@@ -31,25 +32,26 @@ function facts(nodes: N[]): NodeFacts[] {
   });
 }
 
-function choose(nodes: N[], over: Partial<SelectionInput> = {}): string[] {
-  const f = facts(nodes);
-  const result = selectNodes({
-    nodes: f,
-    families: ['IPv4'],
-    selector: {},
-    pods: f.map((x) => aPod('ds', x.node.name)),
-    currentIPs: new Set(),
-    maxIPs: 0,
-    staticIPLabel: 'kubip_assigned',
-    preferStandardNodes: true,
-    ...over,
-  });
-  return result.chosen.map((x) => x.node.name);
+type Over = Partial<Omit<SelectionInput, 'index'> & NodePreferences>;
+
+/** A selection over `f` (pods Ready on every node unless said), with the plan's node index. */
+function input(f: NodeFacts[], over: Over = {}): SelectionInput {
+  const { staticIPLabel = 'kubip_assigned', preferStandardNodes = true, ...rest } = over;
+  return { index: indexNodes(f, { staticIPLabel, preferStandardNodes }), families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 0, ...rest };
+}
+
+/** The decisions of a selection, as `nodelb status` shows them. */
+function explained(i: SelectionInput) {
+  return explainSelection(i, selectNodes(i));
+}
+
+function choose(nodes: N[], over: Over = {}): string[] {
+  return selectNodes(input(facts(nodes), over)).chosen.map((x) => x.node.name);
 }
 
 const ip = (n: number) => `203.0.113.${n}`;
 
-const rows: { nodes: N[]; over?: Partial<SelectionInput>; want: string[]; reason: string }[] = [
+const rows: { nodes: N[]; over?: Over; want: string[]; reason: string }[] = [
   { nodes: [{ name: 'a', ip: 1 }, { name: 'b', ip: 2 }, { name: 'c', ip: 3 }], want: ['a', 'b', 'c'], reason: 'no cap: every eligible node' },
   { nodes: [{ name: 'a', ip: 1, created: '15' }, { name: 'b', ip: 2, created: '11' }, { name: 'c', ip: 3, created: '12' }], over: { maxIPs: 2 }, want: ['b', 'c'], reason: 'cap: the oldest first' },
   { nodes: [{ name: 'b', ip: 2 }, { name: 'a', ip: 1 }, { name: 'c', ip: 3 }], over: { maxIPs: 2 }, want: ['a', 'b'], reason: 'same age: the name breaks the tie' },
@@ -108,11 +110,11 @@ test('selection: with static-IP nodes published, DNS changes only when a static-
 
 test('selection: not-chosen nodes say why', () => {
   const f = facts([{ name: 'a', ip: 1 }, { name: 'b', ip: 2 }]);
-  const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 1, staticIPLabel: '', preferStandardNodes: true });
-  assert.deepEqual(r.decisions.map((d) => [d.node, d.published, d.why]), [['a', true, 'published'], ['b', false, 'not chosen: max-ips 1 (same age: name order)']]);
+  const decisions = explained(input(f, { maxIPs: 1, staticIPLabel: '' }));
+  assert.deepEqual(decisions.map((d) => [d.node, d.published, d.why]), [['a', true, 'published'], ['b', false, 'not chosen: max-ips 1 (same age: name order)']]);
 });
 
-const whyRows: { nodes: N[]; over?: Partial<SelectionInput>; want: string; reason: string }[] = [
+const whyRows: { nodes: N[]; over?: Over; want: string; reason: string }[] = [
   { nodes: [{ name: 'a', ip: 1, created: '12' }, { name: 'b', ip: 2, created: '11' }], over: { currentIPs: new Set([ip(1)]) }, want: 'the published nodes are kept', reason: 'an older node waits behind a published one' },
   { nodes: [{ name: 'a', ip: 1, created: '12', static: true }, { name: 'b', ip: 2, created: '11' }], want: 'nodes with a static IP come first', reason: 'static IP' },
   { nodes: [{ name: 'a', ip: 1, created: '12' }, { name: 'b', ip: 2, created: '11', spot: true }], want: 'standard nodes come before spot', reason: 'spot' },
@@ -121,8 +123,8 @@ const whyRows: { nodes: N[]; over?: Partial<SelectionInput>; want: string; reaso
 for (const row of whyRows) {
   test(`selection: a node left out by the cap names the preference that outranked it: ${row.reason}`, () => {
     const f = facts(row.nodes);
-    const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, pods: f.map((x) => aPod('ds', x.node.name)), currentIPs: new Set(), maxIPs: 1, staticIPLabel: 'kubip_assigned', preferStandardNodes: true, ...row.over });
-    assert.equal(r.decisions.find((d) => !d.published)?.why, `not chosen: max-ips 1 (${row.want})`);
+    const decisions = explained(input(f, { maxIPs: 1, ...row.over }));
+    assert.equal(decisions.find((d) => !d.published)?.why, `not chosen: max-ips 1 (${row.want})`);
   });
 }
 
@@ -155,9 +157,9 @@ test('selection: the cap is respected whatever the number of eligible nodes', ()
 
 test('selection: nodes outside the selector are excluded with the selector named', () => {
   const f = facts([{ name: 'a', ip: 1 }]);
-  const r = selectNodes({ nodes: f, families: ['IPv4'], selector: { 'nodelb.dev/pool': 'blue' }, pods: [], currentIPs: new Set(), maxIPs: 0, staticIPLabel: '', preferStandardNodes: true });
-  assert.equal(r.decisions[0]?.why, 'does not match the node selector nodelb.dev/pool=blue');
-  assert.match(r.summary, /no eligible node \(1 node\): 1 does not match/);
+  const i = input(f, { selector: { 'nodelb.dev/pool': 'blue' }, pods: [], staticIPLabel: '' });
+  assert.equal(explained(i)[0]?.why, 'does not match the node selector nodelb.dev/pool=blue');
+  assert.match(summariseSelection(i, selectNodes(i)), /no eligible node \(1 node\): 1 does not match/);
 });
 
 test('ingress: families in spec.ipFamilies order, each sorted numerically', () => {
@@ -213,17 +215,19 @@ test('the quick eligibility check and the explained reasons agree on every node 
   const f = world.map((w) => assessNode(w.node, snapshot, config));
   const names = f.map((x) => x.node.name);
   const pods = names.filter((n) => n !== 'no-pod').map((n) => aPod('ds', n, { ready: n !== 'pod-not-ready' }));
-  for (const [what, input, chosen] of [
+  for (const [what, over, chosen] of [
     ['pods, Local', { pods, endpointNodes: new Set(names.filter((n) => n !== 'no-endpoint')) }, ['ok', 'other-pool']],
     ['pods, selector', { pods, selector: { 'nodelb.dev/pool': '!green' } }, ['ok', 'no-endpoint']],
     ['status proof', { pods: [], readyOn: Uint8Array.from(names, (n) => (n === 'no-pod' ? 0 : 1)) }, ['ok', 'other-pool', 'pod-not-ready', 'no-endpoint']],
   ] as const) {
-    const r = selectNodes({ nodes: f, families: ['IPv4'], selector: {}, currentIPs: new Set(), maxIPs: 0, staticIPLabel: '', preferStandardNodes: true, ...input });
-    const explainedEligible = r.decisions.filter((d) => d.published).map((d) => d.node);
+    const i = input(f, { staticIPLabel: '', ...over });
+    const r = selectNodes(i);
+    const decisions = explainSelection(i, r);
+    const explainedEligible = decisions.filter((d) => d.published).map((d) => d.node);
     assert.deepEqual(r.chosen.map((x) => x.node.name).sort(), [...explainedEligible].sort(), `${what}: chosen = published in the explanation`);
     assert.equal(r.eligible, explainedEligible.length, `${what}: uncapped, every eligible node is chosen`);
-    for (const d of r.decisions) assert.equal(d.published, d.why === 'published', `${what}: ${d.node}: ${d.why}`);
-    assert.ok(r.decisions.filter((d) => !d.published).length >= 5, `${what}: most nodes are excluded, each with a reason`);
+    for (const d of decisions) assert.equal(d.published, d.why === 'published', `${what}: ${d.node}: ${d.why}`);
+    assert.ok(decisions.filter((d) => !d.published).length >= 5, `${what}: most nodes are excluded, each with a reason`);
     assert.deepEqual(r.chosen.map((x) => x.node.name).sort(), [...chosen].sort(), `${what}: exactly the nodes that can serve`);
   }
 });

@@ -1,53 +1,74 @@
-// Every "suspicious" rule, and what it holds back: the reads observe distrusts (a table of raw
-// answers → the read marked), and per read or odd object the scope in the plan (a table over one
-// world: which Services still get their status, what is still created, whether deletions wait).
+// Every "suspicious" rule, and what it holds back: the rules of core/reads.ts (a table of
+// snapshots → the read distrusted; the one place they are tested), and per read or odd object the
+// scope in the plan (a table over one world: which Services still get their status, what is
+// still created, whether deletions wait).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Service } from '@kubernetes/client-node';
 import type { ReadName, Snapshot } from '../../functions/core/model.ts';
-import { plan } from '../../functions/core/plan.ts';
+import { plan, planExplained } from '../../functions/core/plan.ts';
 import { daemonSetName } from '../../functions/core/naming.ts';
-import { markSuspiciousEmpties } from '../../functions/runtime/observe.ts';
-import { CLASS, aConfig, aGkeNode, aNode, aService, aSnapshot, ofKind, endpointsOf } from './builders.ts';
+import { assessReads, namespacesLookWrong, suspiciousReads } from '../../functions/core/reads.ts';
+import { aConfig, aGkeNode, aNamespace, aNode, aPod, aService, aSnapshot, ofKind, endpointsOf, theKubernetesService } from './builders.ts';
 import { converge, runDaemonSetController } from './world.ts';
 import { actionsOf } from '../../functions/core/stages.ts';
 
 const config = aConfig();
 
-// ---- observe: which answer is distrusted, as which read ----------------------------------------
+// ---- the rules: which answer cannot be right, as which read (core/reads.ts) -------------------
 
-const svc = (name: string, cls?: string): V1Service => ({ metadata: { name, namespace: 'default' }, spec: { type: cls ? 'LoadBalancer' : 'ClusterIP', ...(cls ? { loadBalancerClass: cls } : {}) } });
-const kubeSystem = [{ metadata: { name: 'kube-system' } }];
-const healthy = {
-  namespacesRaw: kubeSystem,
-  servicesRaw: [svc('kubernetes')],
-  nodesRaw: [{}],
-  daemonSetsRaw: [{ metadata: { name: 'ds' } }],
-  podsRaw: [{ daemonSet: 'ds', nodeName: 'n1', ready: true, phase: 'Running' }],
-  instances: [],
-  nodes: [aNode({ name: 'n1', providerID: 'custom://n1' })],
-  loadBalancerClass: CLASS,
-};
+const kubernetes = theKubernetesService();
+const claimedLocal = aService({ name: 'lo', externalTrafficPolicy: 'Local', ingress: [{ ip: '203.0.113.1' }] });
+/** A world every rule believes: the proxy DaemonSet ds runs one pod on node n1 (not a GCE node). */
+const healthy = (): Snapshot =>
+  aSnapshot({
+    services: [kubernetes, aService({ name: 'web' })],
+    nodes: [aNode({ name: 'n1', providerID: 'custom://n1' })],
+    daemonSets: [{ metadata: { name: 'ds', namespace: 'nodelb-system' }, status: { currentNumberScheduled: 1, desiredNumberScheduled: 1, numberMisscheduled: 0, numberReady: 1 } }],
+    pods: [aPod('ds', 'n1')],
+    instances: undefined,
+  });
+const failedRead = (read: ReadName) => [{ read, message: 'HTTP 503' }];
 
-const observeRules: [string, Partial<typeof healthy>, string[], ReadName[]][] = [
-  ['a healthy answer', {}, [], []],
-  ['namespaces without kube-system', { namespacesRaw: [{ metadata: { name: 'default' } }] }, [], ['namespaces']],
-  ['no Services at all', { servicesRaw: [] }, [], ['services']],
-  ['no nodes while proxy pods are scheduled', { nodesRaw: [] }, [], ['nodes']],
-  ['no DaemonSets while proxy pods exist', { daemonSetsRaw: [] }, [], ['daemonsets']],
-  ['no instances while GCE nodes exist', { nodes: [aNode({ name: 'n1', providerID: 'gce://p/z/n1' })], instances: [] }, [], ['instances']],
-  ['no claimed Service while DaemonSets exist and the namespace list failed', { servicesRaw: [svc('kubernetes')] }, ['namespaces'], ['services']],
-  ['a DaemonSet whose pods are not found: not a read, judged per DaemonSet by the planner', { podsRaw: [] }, [], []],
+const rules: [string, (s: Snapshot) => Snapshot, ReadName[]][] = [
+  ['a healthy answer', (s) => s, []],
+  ['namespaces without kube-system', (s) => ({ ...s, namespaces: s.namespaces.filter((n) => n.name !== 'kube-system') }), ['namespaces']],
+  ['no Services at all (not even default/kubernetes)', (s) => ({ ...s, services: [] }), ['services']],
+  ['no Nodes while proxy pods were listed', (s) => ({ ...s, nodes: [] }), ['nodes']],
+  ['no Nodes while a DaemonSet’s status reports pods (its pods not listed)', (s) => ({ ...s, nodes: [], pods: [], podsListed: [] }), ['nodes']],
+  ['no Nodes and no proxy pod anywhere: an empty cluster', (s) => ({ ...s, nodes: [], pods: [], daemonSets: [] }), []],
+  ['no DaemonSets while proxy pods exist', (s) => ({ ...s, daemonSets: [] }), ['daemonsets']],
+  ['no instances while GCE nodes exist', (s) => ({ ...s, nodes: [aNode({ name: 'n1', providerID: 'gce://p/z/n1' })], instances: [] }), ['instances']],
+  ['no instances, no GCE node', (s) => ({ ...s, instances: [] }), []],
+  ['no claimed Service while DaemonSets exist and the namespace list failed', (s) => ({ ...s, services: [kubernetes], failedReads: failedRead('namespaces') }), ['services']],
+  ['a claimed Service, the namespace list failed: the Service list is believed', (s) => ({ ...s, failedReads: failedRead('namespaces') }), []],
+  ['a Service being deleted is not claimed (claim.ts): as if none were', (s) => ({ ...s, services: [kubernetes, aService({ name: 'web', deleting: true })], failedReads: failedRead('namespaces') }), ['services']],
+  ['no EndpointSlices at all while a Local Service publishes IPs', (s) => ({ ...s, services: [kubernetes, claimedLocal], endpointSliceCount: 0 }), ['endpointslices']],
+  ['EndpointSlices listed, none of a Local Service: its endpoints are gone, not the list', (s) => ({ ...s, services: [kubernetes, claimedLocal], endpointSliceCount: 3 }), []],
+  ['no EndpointSlices, the Local Service publishes nothing yet', (s) => ({ ...s, services: [kubernetes, { ...claimedLocal, ingress: [] }], endpointSliceCount: 0 }), []],
+  ['no EndpointSlices, the publishing Local Service is being deleted', (s) => ({ ...s, services: [kubernetes, { ...claimedLocal, deleting: true }], endpointSliceCount: 0 }), []],
+  ['a failed read is failed, not also suspicious', (s) => ({ ...s, services: [], failedReads: failedRead('services') }), []],
+  ['a DaemonSet whose pods are not found: not a read, judged per DaemonSet (oddDaemonSets)', (s) => ({ ...s, pods: [] }), []],
 ];
 
-for (const [name, over, alreadyFailed, want] of observeRules) {
-  test(`observe rule: ${name} → distrusts ${want.join(', ') || 'nothing'}`, () => {
-    const marked: ReadName[] = [];
-    const failed = alreadyFailed.map((read) => ({ read: read as ReadName, message: 'HTTP 503' }));
-    markSuspiciousEmpties((read) => marked.push(read), failed, { ...healthy, ...over } as Parameters<typeof markSuspiciousEmpties>[2]);
-    assert.deepEqual(marked, want);
+for (const [name, mutate, want] of rules) {
+  test(`rule: ${name} → distrusts ${want.join(', ') || 'nothing'}`, () => {
+    const s = mutate(healthy());
+    const health = assessReads(s, config);
+    assert.deepEqual([...health.suspicious], want);
+    for (const read of want) {
+      assert.ok(health.untrusted.has(read));
+      assert.ok(health.notes.some((n) => n.severity === 'WARNING' && n.message.startsWith(`the ${read} read looks wrong (`)), JSON.stringify(health.notes));
+    }
+    assert.deepEqual([...suspiciousReads(s, config).keys()], want, 'suspiciousReads says the same');
   });
 }
+
+test('rule: a namespace list without kube-system is not believed about the proxy namespace either', () => {
+  const s = healthy();
+  assert.equal(namespacesLookWrong(s), undefined);
+  assert.equal(namespacesLookWrong({ ...s, namespaces: [aNamespace('default')] }), 'the namespace list has no kube-system');
+  assert.equal(namespacesLookWrong({ ...s, namespaces: [], failedReads: failedRead('namespaces') }), undefined, 'failed, not suspicious');
+});
 
 // ---- plan: the scope of each distrusted read or odd object -------------------------------------
 
@@ -122,10 +143,10 @@ test('an odd DaemonSet is named in a warning, its Service keeps what it publishe
   assert.ok(!actionsOf(p).some((a) => a.kind === 'deleteDaemonSet' && a.name === name));
   assert.ok(p.notes.some((n) => n.severity === 'WARNING' && n.message.includes(`DaemonSet nodelb-system/${name} reports 3 pods scheduled`)));
   assert.equal(p.heldBack, false, 'an odd object is no failed read: the sync is not failed for it');
-  const q = plan(w, config);
+  const q = planExplained(w, config);
   const e = q.services.find((s) => s.service.name === 'cl');
   assert.deepEqual(e?.ingress, ['203.0.113.1', '203.0.113.2'], 'what cl publishes now');
   assert.match(e?.ingressKept ?? '', /proxy pods of .* not found/);
   assert.ok(e?.warnings.some((m) => m.includes(name)));
-  assert.ok(e?.nodes.every((n) => n.unknown === true));
+  assert.ok(e?.nodes !== undefined && e.nodes.every((n) => n.unknown === true));
 });

@@ -28,7 +28,7 @@ const refusals: { svc: ServiceView; config?: Partial<PlanConfig>; event: string;
 for (const row of refusals) {
   test(`refused: ${row.reason}`, () => {
     const { node, instance } = aGkeNode('n1', 1);
-    const snapshot = aSnapshot({ services: [row.svc], nodes: [node], instances: [instance], namespaces: [aNamespace(row.svc.namespace)] });
+    const snapshot = aSnapshot({ services: [row.svc], nodes: [node], instances: [instance], namespaces: [aNamespace(row.svc.namespace), aNamespace('kube-system')] });
     const p = plan(snapshot, aConfig(row.config));
     assert.equal(ofKind(actionsOf(p), 'createDaemonSet').length, 0, 'no DaemonSet');
     assert.equal(ofKind(actionsOf(p), 'createFirewall').length, 0, 'no firewall rule');
@@ -59,7 +59,7 @@ test('refused: a Service that was serving gets its IPs withdrawn', () => {
 
 test('refused: terminating namespace clears the status but records no event', () => {
   const svc = aService({ namespace: 'going', ingress: [{ ip: '203.0.113.1' }] });
-  const p = plan(aSnapshot({ services: [svc], namespaces: [aNamespace('going', { terminating: true })] }), aConfig());
+  const p = plan(aSnapshot({ services: [svc], namespaces: [aNamespace('going', { terminating: true }), aNamespace('kube-system')] }), aConfig());
   assert.deepEqual(actionsOf(p).map((a) => a.kind), ['writeStatus'], 'status only: Events cannot be created in a terminating namespace');
   assert.match(p.services[0]?.refused ?? '', /terminating/);
 });

@@ -33,7 +33,7 @@ export function variedWorld(): Snapshot {
   const ghost = { namespace: 'old', name: 'ghost', uid: uidFor('ghost') };
   return aSnapshot({
     services,
-    namespaces: ['shop', 'dns', 'blue', 'green', 'ops', 'other', 'old', 'nodelb-system'].map((n) => aNamespace(n)),
+    namespaces: ['shop', 'dns', 'blue', 'green', 'ops', 'other', 'old', 'nodelb-system', 'kube-system'].map((n) => aNamespace(n)),
     nodes: [...nodes.map((n) => n.node), aNode({ name: 'no-ip-node', providerID: 'aws:///x/i-1', addresses: [{ type: 'InternalIP', address: '10.0.9.9' }] })],
     instances: nodes.map((n) => n.instance),
     endpoints: [endpointsOf(local, ['pool-c-4', 'pool-a-1', 'pool-c-1'])],

@@ -1,8 +1,15 @@
 // The Warning Event a Service gets when an action for it failed for good (a 403, a quota, an
 // invalid object): the owner sees the problem and the fix where they look, `kubectl describe
 // service`, not only in the function's log. Pure.
-import type { Action } from '../core/model.ts';
-import type { ActionResult } from '../core/results.ts';
+import type { Action } from './model.ts';
+
+/** What this needs of an action's result (runtime/apply.ts ActionResult has it). */
+export interface ActionFailure {
+  outcome: string; // 'failed' is the one that counts
+  retryable?: boolean;
+  error?: string;
+  fix?: string;
+}
 
 export const FAILURE_EVENT_REASON = 'SyncLoadBalancerFailed';
 
@@ -26,7 +33,7 @@ function stable(error: string): string {
  *  transient failures (the next run retries them) nor for failed Events themselves. */
 export function failureEvents(
   actions: readonly Action[],
-  results: readonly (ActionResult | undefined)[],
+  results: readonly (ActionFailure | undefined)[],
   serviceExists: (uid: string) => boolean,
 ): Extract<Action, { kind: 'recordEvent' }>[] {
   const out: Extract<Action, { kind: 'recordEvent' }>[] = [];
