@@ -2,7 +2,7 @@
 // calls whatever the number of Services and nodes (pagination aside), run in parallel; a failed
 // list becomes a failedReads entry, never an exception. It records what it read and judges
 // nothing: which answers look wrong is core/reads.ts's to say. Does I/O.
-import type { V1DaemonSet, V1Service } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import type { ComputeApi, KubeApi } from '../adapters/apis.ts';
 import type { ClusterInfo } from '../adapters/connect.ts';
 import { toFirewallView, toInstanceView, projectOf } from '../adapters/gce_views.ts';
@@ -15,7 +15,7 @@ import {
   toServiceView,
 } from '../adapters/kube_views.ts';
 import type { Config } from '../config.ts';
-import type { EndpointsView, FirewallView, InstanceView, NamespaceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
+import type { EndpointsView, FirewallView, InstanceView, NodeView, ProxyPodView, ReadName, ServiceView, Snapshot } from '../core/model.ts';
 import { DAEMONSET_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NAME_PREFIX, shortHash } from '../core/naming.ts';
 import { parseProviderID } from '../core/nodes.ts';
 import { claimService } from '../core/claim.ts';
@@ -46,154 +46,157 @@ export function firewallFilter(clusterId: string): string {
   return `name eq ${NAME_PREFIX}${shortHash(clusterId)}-.*`;
 }
 
-export async function observe(
-  apis: ObserveApis,
-  info: ClusterInfo,
-  config: ObserveConfig,
-  opts: { clock: Clock; logger: Logger; goingAway?: string[] },
-): Promise<Observation> {
-  const started = opts.clock.now();
-  const failedReads: Snapshot['failedReads'] = [];
-  const readErrors: unknown[] = [];
-  /** Runs one read; a failure is recorded and yields undefined. */
-  const read = async <T>(name: ReadName, p: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await p();
-    } catch (e) {
-      failedReads.push({ read: name, message: describeError(e) });
-      readErrors.push(e);
-      opts.logger.warn('read.failed', `reading ${name} failed: ${describeError(e)}`, { read: name, error: e });
-      return undefined;
-    }
-  };
+/** Records each read's failure (failedReads, the error, one log line); a failed read yields undefined. */
+interface Reads {
+  read<T>(name: ReadName, p: () => Promise<T>): Promise<T | undefined>;
   /** A read that could not even be asked for (what it needs is unknown): failed, like a 5xx. */
-  const unreadable = (name: ReadName, message: string) => {
-    failedReads.push({ read: name, message });
-    readErrors.push(new ApiError({ api: name === 'instances' || name === 'firewalls' ? 'compute' : 'kube', op: `read ${name}`, message: `${name}: ${message}`, retryable: true }));
-    opts.logger.warn('read.failed', `reading ${name} failed: ${message}`, { read: name });
-  };
-  const { kube, compute } = apis;
+  unreadable(name: ReadName, message: string): void;
+  failedReads: Snapshot['failedReads'];
+  errors: unknown[];
+}
 
-  const namespacesP = read('namespaces', () => kube.listNamespaces());
-  const servicesP = read('services', () => kube.listServices());
+function recordReads(logger: Logger): Reads {
+  const failedReads: Snapshot['failedReads'] = [];
+  const errors: unknown[] = [];
+  return {
+    failedReads,
+    errors,
+    async read(name, p) {
+      try {
+        return await p();
+      } catch (e) {
+        failedReads.push({ read: name, message: describeError(e) });
+        errors.push(e);
+        logger.warn('read.failed', `reading ${name} failed: ${describeError(e)}`, { read: name, error: e });
+        return undefined;
+      }
+    },
+    unreadable(name, message) {
+      failedReads.push({ read: name, message });
+      errors.push(new ApiError({ api: name === 'instances' || name === 'firewalls' ? 'compute' : 'kube', op: `read ${name}`, message: `${name}: ${message}`, retryable: true }));
+      logger.warn('read.failed', `reading ${name} failed: ${message}`, { read: name });
+    },
+  };
+}
+
+export async function observe(apis: ObserveApis, info: ClusterInfo, config: ObserveConfig, opts: { clock: Clock; logger: Logger; goingAway?: string[] }): Promise<Observation> {
+  const started = opts.clock.now();
+  const now = rfc3339(new Date(started));
+  const reads = recordReads(opts.logger);
+  const { kube, compute } = apis;
+  // Every list starts at once; a read that needs another's answer awaits just that one.
+  const namespacesP = reads.read('namespaces', () => kube.listNamespaces());
+  const servicesP = reads.read('services', () => kube.listServices());
   const ingressViews = new IngressViews();
   const serviceViewsP = servicesP.then((raw) => raw?.map((s) => toServiceView(s, ingressViews)));
-  const nodesP = read('nodes', () => kube.listNodes());
-  const daemonSetsP = read('daemonsets', () => kube.listDaemonSets(config.namespace, MANAGED_SELECTOR));
-  const now = rfc3339(new Date(started));
-  // Proxy pods are S × N: only those of DaemonSets whose status does not prove them are listed.
-  const podsP = (async (): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> => {
-    const [daemonSets, nodes] = await Promise.all([daemonSetsP, nodesP]);
-    const which = daemonSets && nodes ? podsToList(daemonSets, nodes.map(toNodeView), now) : { selector: DAEMONSET_LABEL };
-    const selector = which.selector;
-    if (selector === undefined) return { pods: [], listed: [] };
-    const pods = await read('pods', () => kube.listProxyPods(config.namespace, selector));
-    return { pods, ...(which.listed ? { listed: which.listed } : {}) };
-  })();
-
-  // EndpointSlices matter only for claimed Services with externalTrafficPolicy: Local. How many
-  // were listed is kept: none at all is judged by core/reads.ts.
-  const endpointsP = serviceViewsP.then(async (services): Promise<{ views: EndpointsView[]; count?: number }> => {
-    const local = new Set((services ?? []).filter((s) => s.externalTrafficPolicy === 'Local' && claimService(s, config).claimed).map((s) => `${s.namespace}/${s.name}`));
-    if (local.size === 0) return { views: [] };
-    const slices = await read('endpointslices', () => kube.listEndpointSlices());
-    return slices ? { views: toEndpointsViews(slices, local), count: slices.length } : { views: [] };
-  });
-
-  // GKE mode: one filtered list in the cluster's project, in parallel with the rest. Kubeconfig
-  // mode: the projects come from the nodes' gce:// providerIDs, so it waits for the node list.
-  const instancesP = (async (): Promise<InstanceView[] | undefined> => {
-    if (!compute) return undefined;
-    let targets: { project: string; filter?: string }[];
-    /** Kubeconfig mode lists whole projects: keep only the instances that are this cluster's nodes. */
-    let nodeInstances: Set<string> | undefined;
-    if (info.mode === 'gke' && info.project) {
-      targets = [{ project: info.project, filter: info.clusterName ? `labels.goog-k8s-cluster-name = "${info.clusterName}"` : undefined }];
-    } else {
-      const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.spec?.providerID)).filter((r) => r !== undefined);
-      if (refs.length === 0) return undefined;
-      nodeInstances = new Set(refs.map((r) => `${r.project}/${r.zone}/${r.name}`));
-      targets = [...new Set(refs.map((r) => r.project))].map((project) => ({ project }));
-    }
-    const lists = await Promise.all(
-      targets.map((t) => read('instances', () => compute.listInstances(t.project, t.filter)).then((l) => l?.map((i) => toInstanceView(i, t.project)))),
-    );
-    if (lists.some((l) => l === undefined)) return [];
-    const all = lists.flat() as InstanceView[];
-    return nodeInstances ? all.filter((i) => nodeInstances.has(`${i.project}/${i.zone}/${i.name}`)) : all;
-  })();
-
-  const firewallsP = (async (): Promise<FirewallView[] | undefined> => {
-    if (!compute || !config.manageFirewall) return undefined;
-    const namespaces = await namespacesP;
-    const clusterId = kubeSystemUid(namespaces);
-    let project = info.mode === 'gke' ? info.networkProject : undefined;
-    if (!project) {
-      const instances = await instancesP;
-      if (instances === undefined) return undefined; // not GCE nodes: nothing to firewall
-      project = projectOf(instances.find((i) => i.network)?.network) ?? instances[0]?.project;
-    }
-    if (!clusterId || !project) {
-      unreadable('firewalls', clusterId ? 'no GCE network project known for the firewall rules' : 'cluster identity unknown (namespace list failed)');
-      return [];
-    }
-    const rules = await read('firewalls', () => compute.listFirewalls(project, firewallFilter(clusterId)));
-    return rules ? rules.map(toFirewallView) : [];
-  })();
-
-  const [namespacesRaw, servicesRaw, servicesRead, nodesRaw, daemonSetsRaw, podsRead, endpointsRead, instances, firewalls] = await Promise.all([
-    namespacesP,
-    servicesP,
-    serviceViewsP,
-    nodesP,
-    daemonSetsP,
-    podsP,
-    endpointsP,
-    instancesP,
-    firewallsP,
+  const nodesP = reads.read('nodes', () => kube.listNodes());
+  const daemonSetsP = reads.read('daemonsets', () => kube.listDaemonSets(config.namespace, MANAGED_SELECTOR));
+  const podsP = readProxyPods(kube, config.namespace, daemonSetsP, nodesP, reads, now);
+  const endpointsP = readEndpoints(kube, config, serviceViewsP, reads);
+  const instancesP = compute ? readInstances(compute, info, nodesP, reads) : Promise.resolve(undefined);
+  const firewallsP = compute && config.manageFirewall ? readFirewalls(compute, info, namespacesP, instancesP, reads) : Promise.resolve(undefined);
+  const [namespacesRaw, servicesRaw, services, nodesRaw, daemonSets, podsRead, endpointsRead, instances, firewalls] = await Promise.all([
+    namespacesP, servicesP, serviceViewsP, nodesP, daemonSetsP, podsP, endpointsP, instancesP, firewallsP,
   ]);
-
-  const namespaces: NamespaceView[] = (namespacesRaw ?? []).map(toNamespaceView);
-  const services: ServiceView[] = servicesRead ?? [];
-  const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
-  const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];
-  const pods: ProxyPodView[] = podsRead.pods ?? [];
-  const podsListed = podsRead.listed;
-
-  // Kept as the base of full-object status writes, which replace the ingress list: so it is not
-  // kept (a Service lists up to one IP per node: a million entries for 1000 × 1000).
-  const rawServices = new Map<string, V1Service>();
-  for (const s of servicesRaw ?? []) if (s.metadata?.uid) rawServices.set(s.metadata.uid, withoutIngress(s));
 
   const snapshot: Snapshot = {
     now,
     cluster: { id: kubeSystemUid(namespacesRaw) ?? '', name: info.name, project: info.project ?? instances?.[0]?.project },
-    services,
-    namespaces,
-    nodes,
-    daemonSets,
-    pods,
-    ...(podsListed ? { podsListed } : {}),
+    services: services ?? [],
+    namespaces: (namespacesRaw ?? []).map(toNamespaceView),
+    nodes: (nodesRaw ?? []).map(toNodeView),
+    daemonSets: daemonSets ?? [],
+    pods: podsRead.pods ?? [],
+    ...(podsRead.listed ? { podsListed: podsRead.listed } : {}),
     endpoints: endpointsRead.views,
     ...(endpointsRead.count !== undefined ? { endpointSliceCount: endpointsRead.count } : {}),
     instances,
     firewalls,
     goingAway: opts.goingAway ?? [],
-    failedReads,
+    failedReads: reads.failedReads,
   };
-  const podsOf = podsListed === undefined ? 'all DaemonSets' : `${podsListed.length} of ${daemonSets.length} DaemonSets (the others' status proves their pods)`;
-  opts.logger.info('snapshot.observed', `observed ${services.length} services, ${nodes.length} nodes, ${daemonSets.length} daemonsets, ${pods.length} proxy pods of ${podsOf}`, {
-    services: services.length,
-    nodes: nodes.length,
-    daemonSets: daemonSets.length,
-    pods: pods.length,
-    podsListedFor: podsListed?.length ?? 'all',
-    instances: instances?.length,
-    firewalls: firewalls?.length,
-    failedReads: failedReads.map((f) => f.read),
-    durationMs: opts.clock.now() - started,
+  logObserved(snapshot, opts.logger, opts.clock.now() - started);
+  return { snapshot, rawServices: statusBases(servicesRaw), readErrors: reads.errors };
+}
+
+/** Proxy pods are S × N: only those of DaemonSets whose status does not prove them are listed. */
+async function readProxyPods(kube: KubeApi, namespace: string, daemonSetsP: Promise<V1DaemonSet[] | undefined>, nodesP: Promise<V1Node[] | undefined>, reads: Reads, now: string): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> {
+  const [daemonSets, nodes] = await Promise.all([daemonSetsP, nodesP]);
+  const which = daemonSets && nodes ? podsToList(daemonSets, nodes.map(toNodeView), now) : { selector: DAEMONSET_LABEL };
+  const selector = which.selector;
+  if (selector === undefined) return { pods: [], listed: [] };
+  const pods = await reads.read('pods', () => kube.listProxyPods(namespace, selector));
+  return { pods, ...(which.listed ? { listed: which.listed } : {}) };
+}
+
+/** EndpointSlices matter only for claimed Services with externalTrafficPolicy: Local. How many
+ *  were listed is kept: none at all is judged by core/reads.ts. */
+async function readEndpoints(kube: KubeApi, config: ObserveConfig, servicesP: Promise<ServiceView[] | undefined>, reads: Reads): Promise<{ views: EndpointsView[]; count?: number }> {
+  const services = await servicesP;
+  const local = new Set((services ?? []).filter((s) => s.externalTrafficPolicy === 'Local' && claimService(s, config).claimed).map((s) => `${s.namespace}/${s.name}`));
+  if (local.size === 0) return { views: [] };
+  const slices = await reads.read('endpointslices', () => kube.listEndpointSlices());
+  return slices ? { views: toEndpointsViews(slices, local), count: slices.length } : { views: [] };
+}
+
+/** GKE mode: one filtered list in the cluster's project, in parallel with the rest. Kubeconfig
+ *  mode: the projects come from the nodes' gce:// providerIDs, so it waits for the node list,
+ *  lists whole projects and keeps only the instances that are this cluster's nodes. */
+async function readInstances(compute: ComputeApi, info: ClusterInfo, nodesP: Promise<V1Node[] | undefined>, reads: Reads): Promise<InstanceView[] | undefined> {
+  let targets: { project: string; filter?: string }[];
+  let nodeInstances: Set<string> | undefined;
+  if (info.mode === 'gke' && info.project) {
+    targets = [{ project: info.project, filter: info.clusterName ? `labels.goog-k8s-cluster-name = "${info.clusterName}"` : undefined }];
+  } else {
+    const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.spec?.providerID)).filter((r) => r !== undefined);
+    if (refs.length === 0) return undefined;
+    nodeInstances = new Set(refs.map((r) => `${r.project}/${r.zone}/${r.name}`));
+    targets = [...new Set(refs.map((r) => r.project))].map((project) => ({ project }));
+  }
+  const lists = await Promise.all(targets.map((t) => reads.read('instances', () => compute.listInstances(t.project, t.filter)).then((l) => l?.map((i) => toInstanceView(i, t.project)))));
+  if (lists.some((l) => l === undefined)) return [];
+  const all = lists.flat() as InstanceView[];
+  return nodeInstances ? all.filter((i) => nodeInstances.has(`${i.project}/${i.zone}/${i.name}`)) : all;
+}
+
+/** This cluster's rules, in the network's project (GKE: known; kubeconfig: from the instances). */
+async function readFirewalls(compute: ComputeApi, info: ClusterInfo, namespacesP: Promise<V1Namespace[] | undefined>, instancesP: Promise<InstanceView[] | undefined>, reads: Reads): Promise<FirewallView[] | undefined> {
+  const clusterId = kubeSystemUid(await namespacesP);
+  let project = info.mode === 'gke' ? info.networkProject : undefined;
+  if (!project) {
+    const instances = await instancesP;
+    if (instances === undefined) return undefined; // not GCE nodes: nothing to firewall
+    project = projectOf(instances.find((i) => i.network)?.network) ?? instances[0]?.project;
+  }
+  if (!clusterId || !project) {
+    reads.unreadable('firewalls', clusterId ? 'no GCE network project known for the firewall rules' : 'cluster identity unknown (namespace list failed)');
+    return [];
+  }
+  const rules = await reads.read('firewalls', () => compute.listFirewalls(project, firewallFilter(clusterId)));
+  return rules ? rules.map(toFirewallView) : [];
+}
+
+/** The Services as read, the base of full-object status writes. Those replace the ingress list,
+ *  so it is not kept (a Service lists up to one IP per node: a million entries for 1000 × 1000). */
+function statusBases(services: readonly V1Service[] | undefined): Map<string, V1Service> {
+  const bases = new Map<string, V1Service>();
+  for (const s of services ?? []) if (s.metadata?.uid) bases.set(s.metadata.uid, withoutIngress(s));
+  return bases;
+}
+
+function logObserved(s: Snapshot, logger: Logger, durationMs: number): void {
+  const podsOf = s.podsListed === undefined ? 'all DaemonSets' : `${s.podsListed.length} of ${s.daemonSets.length} DaemonSets (the others' status proves their pods)`;
+  logger.info('snapshot.observed', `observed ${s.services.length} services, ${s.nodes.length} nodes, ${s.daemonSets.length} daemonsets, ${s.pods.length} proxy pods of ${podsOf}`, {
+    services: s.services.length,
+    nodes: s.nodes.length,
+    daemonSets: s.daemonSets.length,
+    pods: s.pods.length,
+    podsListedFor: s.podsListed?.length ?? 'all',
+    instances: s.instances?.length,
+    firewalls: s.firewalls?.length,
+    failedReads: s.failedReads.map((f) => f.read),
+    durationMs,
   });
-  return { snapshot, rawServices, readErrors };
 }
 
 /** A label selector in the URL stays short below this many DaemonSets; more are listed whole. */
