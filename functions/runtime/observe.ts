@@ -11,7 +11,6 @@ import {
   rfc3339,
   toEndpointsViews,
   toNamespaceView,
-  toNodeView,
   toServiceView,
 } from '../adapters/kube_views.ts';
 import type { Config } from '../config.ts';
@@ -82,7 +81,7 @@ export async function observe(
   // Proxy pods are S × N: only those of DaemonSets whose status does not prove them are listed.
   const podsP = (async (): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> => {
     const [daemonSets, nodes] = await Promise.all([daemonSetsP, nodesP]);
-    const which = daemonSets && nodes ? podsToList(daemonSets, nodes.map(toNodeView), now) : { selector: DAEMONSET_LABEL };
+    const which = daemonSets && nodes ? podsToList(daemonSets, nodes, now) : { selector: DAEMONSET_LABEL };
     const selector = which.selector;
     if (selector === undefined) return { pods: [], listed: [] };
     const pods = await read('pods', () => kube.listProxyPods(config.namespace, selector));
@@ -117,7 +116,7 @@ export async function observe(
     if (info.mode === 'gke' && info.project) {
       targets = [{ project: info.project, filter: info.clusterName ? `labels.goog-k8s-cluster-name = "${info.clusterName}"` : undefined }];
     } else {
-      const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.spec?.providerID)).filter((r) => r !== undefined);
+      const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.providerID)).filter((r) => r !== undefined);
       if (refs.length === 0) return undefined;
       nodeInstances = new Set(refs.map((r) => `${r.project}/${r.zone}/${r.name}`));
       targets = [...new Set(refs.map((r) => r.project))].map((project) => ({ project }));
@@ -162,7 +161,7 @@ export async function observe(
   const namespaces: NamespaceView[] = (namespacesRaw ?? []).map(toNamespaceView);
   const ingressViews = new IngressViews();
   const services: ServiceView[] = (servicesRaw ?? []).map((s) => toServiceView(s, ingressViews));
-  const nodes: NodeView[] = (nodesRaw ?? []).map(toNodeView);
+  const nodes: NodeView[] = nodesRaw ?? [];
   const daemonSets: V1DaemonSet[] = daemonSetsRaw ?? [];
   const podsRaw = podsRead.pods;
   const pods: ProxyPodView[] = podsRaw ?? [];
