@@ -1,15 +1,15 @@
 // KubeApi, the one Kubernetes client of both modes: plain REST over kube_http.ts with the
 // credentials of either (kube_credentials.ts), client-node used for its types only. Lists go
-// one page at a time (limit/continue), each page folded as soon as it is read: nodes into
-// views, Services' equal ingress entries shared, proxy pods streamed into views by
-// pod_list_parser.ts; objects returned are revived to their declared types (kube_revive.ts).
-// Every request is counted. Does I/O.
+// one page at a time (limit/continue); each item is parsed on its own as the page streams in
+// (json_items.ts) and folded at once: nodes and proxy pods into views, Services' equal ingress
+// entries shared. Objects returned are revived to their declared types (kube_revive.ts). Every
+// request is counted. Does I/O.
 //
 // Why REST, not client-node's API classes: importing client-node costs ~85 MiB of resident
 // memory and ~0.4 s, a third of a 256 MiB function before it has read anything; the calls a
-// sync makes are a dozen plain requests. Why JSON.parse for every list but the proxy pods:
-// measured by bench/list_parse.ts (README, "Dependencies, and why").
-import type { CoreV1Event, V1DaemonSet, V1EndpointSlice, V1LoadBalancerIngress, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
+// sync makes are a dozen plain requests. Why item by item, not JSON.parse of a page: measured
+// by bench/list_parse.ts (README, "Dependencies, and why").
+import type { CoreV1Event, V1DaemonSet, V1EndpointSlice, V1LoadBalancerIngress, V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ProxyPodView } from '../core/model.ts';
 import type { KubeApi } from './apis.ts';
 import type { CallCounter } from '../platform/calls.ts';
@@ -17,11 +17,10 @@ import type { KubeCredentials } from './kube_credentials.ts';
 import { isAlreadyExists, isNotFound, kubeError, type KubeOp } from './kube_errors.ts';
 import { drain, kubeHttp, readText, type Query } from './kube_http.ts';
 import { reviveDaemonSet, reviveEndpointSlice, reviveNamespace, reviveNode, reviveService } from './kube_revive.ts';
-import { objectIds as ids, toNodeView } from './kube_views.ts';
-import { PodListParser } from './pod_list_parser.ts';
+import { JsonListSplitter } from './json_items.ts';
+import { objectIds as ids, toNodeView, toProxyPodView } from './kube_views.ts';
 
-/** Items per page of every list. A page is parsed whole (but proxy pods'): 500 GKE nodes are
- *  ~6 MB of JSON. */
+/** Items per page of every list. */
 export const PAGE_SIZE = 500;
 
 export interface RestKubeApiOptions {
@@ -33,8 +32,7 @@ export interface RestKubeApiOptions {
   requestTimeoutMs?: number;
 }
 
-interface ListPage {
-  items?: unknown[];
+interface ListEnvelope {
   metadata?: { continue?: string };
 }
 
@@ -63,15 +61,22 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
     }
   }
 
-  /** Lists page by page; each page's items are folded as soon as it is parsed, so only the
-   *  folded results outlive it. */
+  /** Lists page by page; each item is parsed alone as its bytes arrive and folded at once, so
+   *  neither a page's text nor its objects are ever held whole. */
   async function listAll<T, R>(op: KubeOp, path: string, query: Query, fold: (item: T) => R): Promise<R[]> {
     const out: R[] = [];
     let cont: string | undefined;
     do {
-      const page = await call<ListPage>(op, false, 'GET', path, { query: { ...query, limit, continue: cont } });
-      for (const item of page.items ?? []) out.push(fold(item as T));
-      cont = page.metadata?.continue || undefined;
+      counter.read('kube');
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await http({ method: 'GET', path, query: { ...query, limit, continue: cont }, signal });
+        const splitter = new JsonListSplitter((bytes) => out.push(fold(JSON.parse(bytes.toString('utf8')) as T)));
+        for await (const chunk of res) splitter.push(chunk as Buffer);
+        cont = splitter.end<ListEnvelope>().metadata?.continue || undefined; // end() throws on a body cut short
+      } catch (e) {
+        throw kubeError(signal.aborted ? signal.reason : e, op, server);
+      }
     } while (cont);
     return out;
   }
@@ -95,25 +100,18 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
       listAll({ op: 'list endpointslices', verb: 'list', resource: 'endpointslices', group: 'discovery.k8s.io' }, '/apis/discovery.k8s.io/v1/endpointslices', {}, (e: V1EndpointSlice) =>
         reviveEndpointSlice(e),
       ),
-    // Proxy pods can number Services × nodes: each page's bytes are folded into views as they
-    // arrive, without building the pods.
-    async listProxyPods(namespace, labelSelector) {
-      const op = { op: `list pods in ${namespace}`, verb: 'list', resource: 'pods', namespace };
-      const out: ProxyPodView[] = [];
-      let cont: string | undefined;
-      do {
-        counter.read('kube');
-        const signal = AbortSignal.timeout(timeoutMs);
-        try {
-          const res = await http({ method: 'GET', path: `/api/v1/namespaces/${ns(namespace)}/pods`, query: { labelSelector, limit, continue: cont }, signal });
-          const parser = new PodListParser((v) => out.push(v));
-          for await (const chunk of res) parser.push(chunk as Buffer);
-          cont = parser.end().continue || undefined; // end() throws on a body cut short
-        } catch (e) {
-          throw kubeError(signal.aborted ? signal.reason : e, op, server);
-        }
-      } while (cont);
-      return out;
+    // Proxy pods can number Services × nodes (a million at 1000 × 1000): each becomes a compact
+    // view whose strings are shared, so a million views hold a few thousand names.
+    listProxyPods: (namespace, labelSelector) => {
+      const strings = new Map<string, string>();
+      const intern = (s: string) => strings.get(s) ?? (strings.set(s, s), s);
+      return listAll({ op: `list pods in ${namespace}`, verb: 'list', resource: 'pods', namespace }, `/api/v1/namespaces/${ns(namespace)}/pods`, { labelSelector }, (p: V1Pod) => {
+        const v: ProxyPodView = toProxyPodView(p);
+        v.daemonSet = intern(v.daemonSet);
+        v.phase = intern(v.phase);
+        if (v.nodeName !== undefined) v.nodeName = intern(v.nodeName);
+        return v;
+      });
     },
 
     async getService(namespace, name) {
