@@ -1,7 +1,7 @@
 // One HTTP exchange with the Kubernetes API server over node:http(s), authenticated by the
 // credentials of either mode (kube_credentials.ts): a non-2xx answer becomes HttpStatusError
-// (shaped like client-node's ApiException, which kube_errors.ts maps), the body is read whole.
-// Does I/O.
+// (shaped like client-node's ApiException, which kube_errors.ts maps); the caller reads the answer
+// (readText), streams it (lists) or drains it. Does I/O.
 import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
