@@ -22,11 +22,15 @@ import { objectIds as ids, toNodeView, toProxyPodView } from './kube_views.ts';
 
 /** Items per page of every list. */
 export const PAGE_SIZE = 500;
+/** Proxy pods per page. Items are parsed one by one, so a bigger page costs no memory; it saves
+ *  round trips, one page at a time: a 100 000-pod list takes 50 instead of 200. */
+export const POD_PAGE_SIZE = 2000;
 
 export interface RestKubeApiOptions {
   credentials: KubeCredentials;
   counter: CallCounter;
   pageSize?: number; // default PAGE_SIZE
+  podPageSize?: number; // default POD_PAGE_SIZE
   /** Per request (each page of a list): a hung API server becomes a retryable timeout instead
    *  of a sync that waits until the function is killed. Default 60 s, as for Compute. */
   requestTimeoutMs?: number;
@@ -41,6 +45,7 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
   const http = kubeHttp(opts.credentials);
   const timeoutMs = opts.requestTimeoutMs ?? 60_000;
   const limit = String(opts.pageSize ?? PAGE_SIZE);
+  const podLimit = String(opts.podPageSize ?? POD_PAGE_SIZE);
   const counter = opts.counter;
 
   /** One request; its answer parsed, or drained and dropped ('discard'). */
@@ -63,14 +68,14 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
 
   /** Lists page by page; each item is parsed alone as its bytes arrive and folded at once, so
    *  neither a page's text nor its objects are ever held whole. */
-  async function listAll<T, R>(op: KubeOp, path: string, query: Query, fold: (item: T) => R): Promise<R[]> {
+  async function listAll<T, R>(op: KubeOp, path: string, query: Query, fold: (item: T) => R, pageSize = limit): Promise<R[]> {
     const out: R[] = [];
     let cont: string | undefined;
     do {
       counter.read('kube');
       const signal = AbortSignal.timeout(timeoutMs);
       try {
-        const res = await http({ method: 'GET', path, query: { ...query, limit, continue: cont }, signal });
+        const res = await http({ method: 'GET', path, query: { ...query, limit: pageSize, continue: cont }, signal });
         const splitter = new JsonListSplitter((bytes) => out.push(fold(JSON.parse(bytes.toString('utf8')) as T)));
         for await (const chunk of res) splitter.push(chunk as Buffer);
         cont = splitter.end<ListEnvelope>().metadata?.continue || undefined; // end() throws on a body cut short
@@ -111,7 +116,7 @@ export function createRestKubeApi(opts: RestKubeApiOptions): KubeApi {
         v.phase = intern(v.phase);
         if (v.nodeName !== undefined) v.nodeName = intern(v.nodeName);
         return v;
-      });
+      }, podLimit);
     },
 
     async getService(namespace, name) {

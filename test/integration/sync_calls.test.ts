@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { problems, PROXY_NS, settledNodesClock, startRealWorld, type RealWorld } from '../cluster/world.ts';
 import { seed } from '../cluster/seed.ts';
 import type { CallRecord } from '../sim/faults.ts';
-import { PAGE_SIZE } from '../../functions/adapters/kube_rest.ts';
+import { POD_PAGE_SIZE } from '../../functions/adapters/kube_rest.ts';
 import { MAX_NAMED_DAEMONSETS } from '../../functions/runtime/observe.ts';
 
 let w: RealWorld;
@@ -149,5 +149,5 @@ test('proxy pods are listed only for DaemonSets whose status does not prove them
   assert.equal(selectorOf(all[0] as CallRecord), 'nodelb.dev/daemonset');
   const pods = (await w.gke.admin.list(`/api/v1/namespaces/${PROXY_NS}/pods`)).items.length;
   assert.equal(pods, 45 * 6);
-  assert.equal(podLists().length, Math.ceil(pods / PAGE_SIZE));
+  assert.equal(podLists().length, Math.ceil(pods / POD_PAGE_SIZE));
 });

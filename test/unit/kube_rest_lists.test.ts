@@ -54,7 +54,7 @@ async function serve(t: TestContext, handler: Handler) {
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const counter = new CallCounter();
   const credentials = bearerCredentials({ server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, caData: Buffer.from(pki.caPem).toString('base64'), tokens: { kind: 'static', token: async () => 't' } });
-  return { seen, counter, kube: createRestKubeApi({ credentials, counter, pageSize: 2, requestTimeoutMs: 5_000 }) };
+  return { seen, counter, kube: createRestKubeApi({ credentials, counter, pageSize: 2, podPageSize: 2, requestTimeoutMs: 5_000 }) };
 }
 
 /** Seven bytes at a time: items and the envelope cross chunk boundaries everywhere. */
