@@ -1,16 +1,16 @@
 // The I/O boundary: what runtime code asks of Kubernetes and GCE. Implemented over HTTP by
-// kube.ts / compute.ts / container.ts, so tests can point them at the simulated GKE.
+// kube_rest.ts / compute.ts / container.ts, so tests can point them at the local GKE. What they
+// return matches these types (timestamps are Dates where client-node's types say so).
 import type {
   V1DaemonSet,
   V1EndpointSlice,
   V1Namespace,
-  V1Node,
   V1Service,
   CoreV1Event,
 } from '@kubernetes/client-node';
 import type { protos as computeProtos } from '@google-cloud/compute';
 import type { protos as containerProtos } from '@google-cloud/container';
-import type { ProxyPodView } from '../core/model.ts';
+import type { NodeView, ProxyPodView } from '../core/model.ts';
 
 export type Firewall = computeProtos.google.cloud.compute.v1.IFirewall;
 export type Instance = computeProtos.google.cloud.compute.v1.IInstance;
@@ -20,7 +20,8 @@ export type Cluster = containerProtos.google.container.v1.ICluster;
 export interface KubeApi {
   listServices(): Promise<V1Service[]>; // all namespaces
   listNamespaces(): Promise<V1Namespace[]>;
-  listNodes(): Promise<V1Node[]>;
+  /** Compact: a GKE node is 10-20 KB of JSON (images, conditions), folded page by page. */
+  listNodes(): Promise<NodeView[]>;
   listDaemonSets(namespace: string, labelSelector: string): Promise<V1DaemonSet[]>;
   /** Compact: pods can be Services x nodes, so pages are folded as they arrive. */
   listProxyPods(namespace: string, labelSelector: string): Promise<ProxyPodView[]>;

@@ -1,7 +1,8 @@
 // Turns a target (a GKE cluster name, or a kubeconfig) into API clients and what we know about
 // the cluster: endpoint and CA from getCluster, the token per request, Autopilot, network.
-// Modules are imported here, lazily, so a function instance starts fast; GKE mode never loads
-// @kubernetes/client-node (kube_rest.ts), kubeconfig mode does (kube.ts).
+// Both modes use the one REST client (kube_rest.ts) with their own credentials. Modules are
+// imported here, lazily, so a function instance starts fast: GKE mode never loads
+// @kubernetes/client-node; kubeconfig mode loads it for KubeConfig (contexts, exec plugins).
 import type { Config } from '../config.ts';
 import { parseClusterName } from '../cluster_name.ts';
 import { ApiError } from '../platform/errors.ts';
@@ -63,14 +64,17 @@ export async function connectCluster(target: ClusterTarget, config: ConnectConfi
     // The DNS endpoint presents a publicly trusted certificate; pinning the cluster CA breaks it.
     // clusterCaCertificate is already base64, which is what caData wants.
     const caData = chosen.kind !== 'dns' ? cluster.masterAuth?.clusterCaCertificate || undefined : undefined;
-    // GKE mode knows the endpoint, CA and token itself: a lean REST client does, without
-    // loading @kubernetes/client-node (~85 MiB and ~0.4 s of a 256 MiB function).
     const server = `https://${chosen.host}`;
-    const { createRestKubeApi } = await import('./kube_rest.ts');
-    kube = createRestKubeApi({ server, caData, tokens, counter, requestTimeoutMs: deps.kubeRequestTimeoutMs });
+    const [{ createRestKubeApi }, { bearerCredentials }] = await Promise.all([import('./kube_rest.ts'), import('./kube_credentials.ts')]);
+    kube = createRestKubeApi({ credentials: bearerCredentials({ server, caData, tokens }), counter, requestTimeoutMs: deps.kubeRequestTimeoutMs });
     info = gkeInfo(target.name, cluster, chosen, server);
   } else {
-    const [k8s, { createKubeApi }] = await Promise.all([import('@kubernetes/client-node'), import('./kube.ts')]);
+    // client-node (~85 MiB, ~0.4 s to import) only here, for its KubeConfig.
+    const [k8s, { createRestKubeApi }, { kubeconfigCredentials }] = await Promise.all([
+      import('@kubernetes/client-node'),
+      import('./kube_rest.ts'),
+      import('./kube_credentials.ts'),
+    ]);
     const kc = new k8s.KubeConfig();
     if (target.path) kc.loadFromFile(target.path);
     else kc.loadFromDefault();
@@ -83,7 +87,7 @@ export async function connectCluster(target: ClusterTarget, config: ConnectConfi
     if (!server)
       throw new ApiError({ api: 'kube', op: 'load kubeconfig', message: 'the kubeconfig has no current cluster', retryable: false, fix: 'pass --kubeconfig PATH and --context NAME' });
     info = { name: kc.getCurrentContext() || server, mode: 'kubeconfig', server, endpointKind: 'kubeconfig', autopilot: false };
-    kube = createKubeApi(kc, { counter, requestTimeoutMs: deps.kubeRequestTimeoutMs });
+    kube = createRestKubeApi({ credentials: kubeconfigCredentials(kc), counter, requestTimeoutMs: deps.kubeRequestTimeoutMs });
   }
 
   logger.info('cluster.connected', `connected to ${info.name} through ${info.endpointKind} endpoint ${info.server}`, {

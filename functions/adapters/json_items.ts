@@ -1,7 +1,10 @@
 // Splits a Kubernetes list body ({"metadata":{…},"items":[{…},{…}]}) into its items' bytes as
-// they arrive, so each item is parsed on its own and the page is never one big string: a page of
-// 100 Services publishing 1000 IPs each is 4 MB of JSON and 100 000 ingress objects at once.
-// The rest of the body (kind, metadata with the continue token) comes back with "items":[]. Pure.
+// they arrive, so each item is parsed on its own and the page is never one big string or one
+// big tree: a page of 500 GKE nodes is 6 MB of JSON, of 100 Services publishing 1000 IPs each
+// 4 MB and 100 000 ingress objects. Under the function's 1 MB young generation a whole page
+// outlives it and is collected late: bench/list_parse.ts measured 1.3 s and 170 MiB peak RSS
+// for 5 000 nodes parsed by page against 0.9 s and 106 MiB item by item. The rest of the body
+// (kind, metadata with the continue token) comes back with "items":[]. Pure.
 
 const OPEN_OBJECT = 0x7b; // {
 const CLOSE_OBJECT = 0x7d; // }

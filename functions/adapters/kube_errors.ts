@@ -1,5 +1,5 @@
-// Maps what @kubernetes/client-node throws (ApiException with a raw JSON body, or a fetch
-// failure) to ApiError: Conflict vs AlreadyExists by Status.reason, 403 with the missing RBAC
+// Maps what the Kubernetes client throws (HttpStatusError with the raw Status body, or a
+// network failure) to ApiError: Conflict vs AlreadyExists by Status.reason, 403 with the missing RBAC
 // rule, 401 with the identity fix, 429/5xx/network retryable with Retry-After. Pure.
 import { ApiError, isApiError } from '../platform/errors.ts';
 import { networkError, parseRetryAfter } from './http_errors.ts';
@@ -20,6 +20,7 @@ interface StatusBody {
   details?: { retryAfterSeconds?: number };
 }
 
+/** kube_http.ts's HttpStatusError, or anything shaped like client-node's ApiException. */
 interface ApiExceptionLike {
   code: number;
   body?: unknown;

@@ -1,5 +1,5 @@
-// Translates Kubernetes API objects (as client-node deserialises them: timestamps are Dates)
-// into the planner's compact views. Pure.
+// Translates Kubernetes API objects (as kube_rest.ts returns them: timestamps are Dates, as
+// client-node's types declare) into the planner's compact views. Pure.
 import type {
   V1Condition,
   V1EndpointSlice,
@@ -26,9 +26,8 @@ import { DAEMONSET_LABEL } from '../core/naming.ts';
 
 
 /** RFC 3339 with whole seconds, as the API server writes it ("2025-01-01T00:00:00Z"). */
-export function rfc3339(t: Date | string | undefined): string {
-  if (t === undefined) return '';
-  const d = typeof t === 'string' ? new Date(t) : t;
+export function rfc3339(d: Date | undefined): string {
+  if (d === undefined) return '';
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -180,7 +179,7 @@ export function toEndpointsViews(slices: V1EndpointSlice[], wanted?: Set<string>
   return [...byService.values()];
 }
 
-/** Namespace and name of an object we are about to write; both adapters need them for the URL. */
+/** Namespace and name of an object we are about to write, for the URL. */
 export function objectIds(obj: { metadata?: { namespace?: string; name?: string } }): { namespace: string; name: string } {
   const namespace = obj.metadata?.namespace;
   const name = obj.metadata?.name;

@@ -2,7 +2,7 @@
 // calls whatever the number of Services and nodes (pagination aside), run in parallel; a failed
 // list becomes a failedReads entry, never an exception. It records what it read and judges
 // nothing: which answers look wrong is core/reads.ts's to say. Does I/O.
-import type { V1DaemonSet, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { ComputeApi, KubeApi } from '../adapters/apis.ts';
 import type { ClusterInfo } from '../adapters/connect.ts';
 import { toFirewallView, toInstanceView, projectOf } from '../adapters/gce_views.ts';
@@ -11,7 +11,6 @@ import {
   rfc3339,
   toEndpointsViews,
   toNamespaceView,
-  toNodeView,
   toServiceView,
 } from '../adapters/kube_views.ts';
 import type { Config } from '../config.ts';
@@ -104,7 +103,7 @@ export async function observe(apis: ObserveApis, info: ClusterInfo, config: Obse
     cluster: { id: kubeSystemUid(namespacesRaw) ?? '', name: info.name, project: info.project ?? instances?.[0]?.project },
     services: services ?? [],
     namespaces: (namespacesRaw ?? []).map(toNamespaceView),
-    nodes: (nodesRaw ?? []).map(toNodeView),
+    nodes: nodesRaw ?? [],
     daemonSets: daemonSets ?? [],
     pods: podsRead.pods ?? [],
     ...(podsRead.listed ? { podsListed: podsRead.listed } : {}),
@@ -120,9 +119,9 @@ export async function observe(apis: ObserveApis, info: ClusterInfo, config: Obse
 }
 
 /** Proxy pods are S × N: only those of DaemonSets whose status does not prove them are listed. */
-async function readProxyPods(kube: KubeApi, namespace: string, daemonSetsP: Promise<V1DaemonSet[] | undefined>, nodesP: Promise<V1Node[] | undefined>, reads: Reads, now: string): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> {
+async function readProxyPods(kube: KubeApi, namespace: string, daemonSetsP: Promise<V1DaemonSet[] | undefined>, nodesP: Promise<NodeView[] | undefined>, reads: Reads, now: string): Promise<{ pods?: ProxyPodView[]; listed?: string[] }> {
   const [daemonSets, nodes] = await Promise.all([daemonSetsP, nodesP]);
-  const which = daemonSets && nodes ? podsToList(daemonSets, nodes.map(toNodeView), now) : { selector: DAEMONSET_LABEL };
+  const which = daemonSets && nodes ? podsToList(daemonSets, nodes, now) : { selector: DAEMONSET_LABEL };
   const selector = which.selector;
   if (selector === undefined) return { pods: [], listed: [] };
   const pods = await reads.read('pods', () => kube.listProxyPods(namespace, selector));
@@ -142,13 +141,13 @@ async function readEndpoints(kube: KubeApi, config: ObserveConfig, servicesP: Pr
 /** GKE mode: one filtered list in the cluster's project, in parallel with the rest. Kubeconfig
  *  mode: the projects come from the nodes' gce:// providerIDs, so it waits for the node list,
  *  lists whole projects and keeps only the instances that are this cluster's nodes. */
-async function readInstances(compute: ComputeApi, info: ClusterInfo, nodesP: Promise<V1Node[] | undefined>, reads: Reads): Promise<InstanceView[] | undefined> {
+async function readInstances(compute: ComputeApi, info: ClusterInfo, nodesP: Promise<NodeView[] | undefined>, reads: Reads): Promise<InstanceView[] | undefined> {
   let targets: { project: string; filter?: string }[];
   let nodeInstances: Set<string> | undefined;
   if (info.mode === 'gke' && info.project) {
     targets = [{ project: info.project, filter: info.clusterName ? `labels.goog-k8s-cluster-name = "${info.clusterName}"` : undefined }];
   } else {
-    const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.spec?.providerID)).filter((r) => r !== undefined);
+    const refs = ((await nodesP) ?? []).map((n) => parseProviderID(n.providerID)).filter((r) => r !== undefined);
     if (refs.length === 0) return undefined;
     nodeInstances = new Set(refs.map((r) => `${r.project}/${r.zone}/${r.name}`));
     targets = [...new Set(refs.map((r) => r.project))].map((project) => ({ project }));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { problems, PROXY_NS, settledNodesClock, startRealWorld, type RealWorld } from '../cluster/world.ts';
 import { seed } from '../cluster/seed.ts';
 import type { CallRecord } from '../sim/faults.ts';
-import { POD_PAGE_SIZE } from '../../functions/adapters/pod_pages.ts';
+import { POD_PAGE_SIZE } from '../../functions/adapters/kube_rest.ts';
 import { MAX_NAMED_DAEMONSETS } from '../../functions/runtime/observe.ts';
 
 let w: RealWorld;

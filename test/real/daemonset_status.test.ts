@@ -5,6 +5,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { connectCluster, type ClusterTarget } from '../../functions/adapters/connect.ts';
+import { reviveNode } from '../../functions/adapters/kube_revive.ts';
 import { toNodeView } from '../../functions/adapters/kube_views.ts';
 import type { Plan } from '../../functions/core/model.ts';
 import { DAEMONSET_LABEL } from '../../functions/core/naming.ts';
@@ -94,8 +95,8 @@ function essence(p: Plan): unknown {
 /**
  * One observation by nodelb's own observe (its own identity), planned twice: as a sync plans it
  * (statuses standing in for pods where they prove them) and with every proxy pod listed. Done
- * through both clients (GKE mode: the REST client and its streaming pod parser; kubeconfig mode:
- * client-node), which must agree too. The clock runs NODE_SETTLE_MS ahead, so these seconds-old
+ * in both modes (the one client with a Google token, and with the kubeconfig's credentials),
+ * which must agree too. The clock runs NODE_SETTLE_MS ahead, so these seconds-old
  * nodes count as settled and the status proof is really used (the settle window has its own test).
  */
 async function twoPlans() {
@@ -114,7 +115,7 @@ async function twoPlans() {
     runs.push({ snapshot, fromStatus });
   }
   const [gke, kubeconfig] = runs as [(typeof runs)[0], (typeof runs)[0]];
-  assert.deepEqual(essence(kubeconfig.fromStatus), essence(gke.fromStatus), 'both clients lead to the same plan');
+  assert.deepEqual(essence(kubeconfig.fromStatus), essence(gke.fromStatus), 'both modes lead to the same plan');
   assert.deepEqual(kubeconfig.snapshot.podsListed, gke.snapshot.podsListed);
   const ingress = (svc: string) => gke.fromStatus.services.find((s) => s.service.name === svc)?.ingress.slice().sort();
   return { snapshot: gke.snapshot, fromStatus: gke.fromStatus, ingress, listed: gke.snapshot.podsListed };
@@ -302,7 +303,7 @@ test('an observedGeneration lag: counts from the old generation look complete, t
 test('NotReady and cordoned nodes: desired follows the node-lifecycle taints as daemonSetWantsNode says', async (t) => {
   const name = (await daemonSetOf('web')).metadata.name;
   const wanted = async () => {
-    const nodes = (await w.gke.admin.list('/api/v1/nodes')).items.map((n) => toNodeView(n as never));
+    const nodes = (await w.gke.admin.list('/api/v1/nodes')).items.map((n) => toNodeView(reviveNode(n as never)));
     const ds = await w.gke.admin.get(dsPath(name));
     return { ds, nodes, wants: nodes.filter((n) => daemonSetWantsNode(ds as V1DaemonSet, n)).map((n) => n.name) };
   };

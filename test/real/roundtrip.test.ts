@@ -1,6 +1,7 @@
 // Everything nodelb writes passes the real API server's validation and reads back as written
-// (DaemonSets, Service status with the Serving condition and ipMode, Events), through both Kubernetes
-// clients; then a sync of the unchanged world makes zero writes in GKE and kubeconfig modes.
+// (DaemonSets, Service status with the Serving condition and ipMode, Events), in both modes (the
+// one REST client with a Google token, or with the kubeconfig's credentials); then a sync of the
+// unchanged world makes zero writes in GKE and kubeconfig modes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rfc3339 } from '../../functions/adapters/kube_views.ts';
@@ -99,7 +100,7 @@ async function assertReadBack(written: Map<string, Written>): Promise<string[]> 
   return seen.sort();
 }
 
-/** The unchanged world: nodelb plans nothing and writes nothing, whichever client it uses. */
+/** The unchanged world: nodelb plans nothing and writes nothing, in either mode. */
 async function assertZeroWrites(config: Partial<Config> = {}): Promise<void> {
   for (const mode of ['gke', 'kubeconfig'] as const) {
     w.resetCalls();
@@ -115,7 +116,7 @@ const TOLERATIONS = JSON.stringify([
   { operator: 'Exists', effect: 'PreferNoSchedule' },
 ]);
 
-test('GKE mode (REST client): DaemonSets of both policies and every family, status, Events', async () => {
+test('GKE mode: DaemonSets of both policies and every family, status, Events', async () => {
   await w.addService('c4', {
     ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }],
     annotations: { 'nodelb.dev/tolerations': TOLERATIONS, 'nodelb.dev/node-selector': 'cloud.google.com/gke-nodepool=default-pool', 'nodelb.dev/ip-mode': 'Proxy' },
@@ -149,7 +150,7 @@ test('GKE mode (REST client): DaemonSets of both policies and every family, stat
   await assertZeroWrites();
 });
 
-test('kubeconfig mode (client-node): creates, status and Events read back as written', async () => {
+test('kubeconfig mode: creates, status and Events read back as written', async () => {
   await w.addService('k4', { ports: [{ port: 81 }], annotations: { 'nodelb.dev/tolerations': TOLERATIONS, 'nodelb.dev/pool': 'edge', 'nodelb.dev/ip-mode': 'Proxy' } });
   await w.addService('kd', { ports: [{ port: 9002, protocol: 'UDP' }], policy: 'Local', ipFamilyPolicy: 'RequireDualStack' });
   await w.addBackends('kd', ['node-3']);
@@ -162,7 +163,7 @@ test('kubeconfig mode (client-node): creates, status and Events read back as wri
   await assertZeroWrites();
 });
 
-test('updates in both clients: to sysctls forwarding by client-node, back to the init container by REST', async () => {
+test('updates in both modes: to sysctls forwarding in kubeconfig mode, back to the init container in GKE mode', async () => {
   const sysctls: Partial<Config> = { forwarding: 'sysctls' };
   const toSysctls = await syncUntilQuiet('kubeconfig', sysctls);
   const updated = [...toSysctls.values()].filter((a) => a.kind === 'updateDaemonSet');
