@@ -1,6 +1,6 @@
-// Runs one sync for an entry point. The runtime (and through it @kubernetes/client-node, the
-// Google clients) is imported on first use, so the Functions Framework is serving before any of
-// it loads; the token source is kept for the life of the instance. Does I/O through the runtime.
+// Runs one sync for an entry point. The runtime (and through it the API clients) is imported on
+// first use, so the Functions Framework is serving before any of it loads; the token source is
+// kept for the life of the instance. Does I/O through the runtime.
 import type { Config } from '../config.ts';
 import type { TokenSource } from '../adapters/auth.ts';
 import type { ClusterTarget } from '../adapters/connect.ts';
