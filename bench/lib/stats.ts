@@ -1,4 +1,4 @@
-// Medians and the machine description the results carry (pure, apart from reading os facts).
+// Medians, percentiles and the machine description the results carry (pure, apart from reading os facts).
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 
 export function median(xs: readonly number[]): number {
@@ -6,6 +6,13 @@ export function median(xs: readonly number[]): number {
   if (s.length === 0) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Nearest-rank percentile (p in 0–100): with fewer than 100 / (100 − p) samples, the largest. */
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
 }
 
 export interface Machine {
