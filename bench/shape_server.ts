@@ -75,9 +75,16 @@ async function startServer(): Promise<Server> {
 }
 
 const server = await startServer();
+let standin: DaemonSetStandin | undefined;
+// Registered before seeding, so a benchmark stopped early leaves no etcd or API server behind.
+const stop = closeOnSignals({
+  close: async () => {
+    await standin?.stop();
+    await server.close();
+  },
+});
 const world = await seedShape(server.target, shape, { concurrency: values.server === 'sim' ? 32 : 16, log });
 const seededMs = performance.now() - started;
-let standin: DaemonSetStandin | undefined;
 if (values.server === 'real') {
   standin = startDaemonSetStandin(server.target.admin, PROXY_NS, () => world.nodes);
   const wait = world.lastNodeAt + NODE_AGE_MS - Date.now();
@@ -114,13 +121,6 @@ reply({
   pid: process.pid,
   startupMs: Math.round(performance.now() - started),
   seededMs: Math.round(seededMs),
-});
-
-const stop = closeOnSignals({
-  close: async () => {
-    await standin?.stop();
-    await server.close();
-  },
 });
 
 type Command = { op: 'churn'; fraction: number } | { op: 'verify' } | { op: 'calls'; reset?: boolean } | { op: 'settle' };

@@ -15,6 +15,8 @@ export interface ShapeRun {
   churnedNodes: number;
   samples: Partial<Record<PhaseName, MeasuredPhase[]>>;
   checks: Partial<Record<PhaseName, VerifyResult[]>>;
+  /** Phases whose sync process failed (an out-of-memory exit, say): recorded, not fatal. */
+  failures: string[];
   seconds: number;
 }
 
@@ -22,12 +24,20 @@ export async function measureShape(shape: Shape, server: 'real' | 'sim', opts: {
   const t0 = performance.now();
   opts.log(`shape ${shape.key} on ${server}: seeding ${shape.description}`);
   const sim = await startSim({ shape: shape.key, server }, opts.latency);
-  const run: ShapeRun = { shape, server, startupMs: sim.endpoints.startupMs, seededMs: sim.endpoints.seededMs ?? 0, churnedNodes: 0, samples: {}, checks: {}, seconds: 0 };
+  const run: ShapeRun = { shape, server, startupMs: sim.endpoints.startupMs, seededMs: sim.endpoints.seededMs ?? 0, churnedNodes: 0, samples: {}, checks: {}, failures: [], seconds: 0 };
   opts.log(`shape ${shape.key} on ${server}: world ready in ${(run.startupMs / 1000).toFixed(0)} s (seeding ${(run.seededMs / 1000).toFixed(0)} s)`);
   try {
     const phase = async (name: PhaseName, o: { naive?: boolean } = {}) => {
       await sim.calls(true);
-      const result = await runPhase(sim.endpoints, o);
+      let result;
+      try {
+        result = await runPhase(sim.endpoints, o);
+      } catch (err) {
+        const why = `${name}: ${(err instanceof Error ? err.message : String(err)).slice(0, 600)}`;
+        run.failures.push(why);
+        opts.log(`shape ${shape.key} ${server} FAILED ${why}`);
+        return;
+      }
       const measured: MeasuredPhase = { ...result, server: await sim.calls(true) };
       const check = await sim.verify();
       (run.samples[name] ??= []).push(measured);

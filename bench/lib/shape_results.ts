@@ -16,6 +16,8 @@ export interface ShapeSummary {
   worldReadyMs: number;
   churnedNodes: number;
   seconds: number;
+  /** Sync processes that failed (exit code and the end of their stderr). */
+  failures: string[];
   phases: Partial<Record<PhaseName, PhaseSummary>>;
 }
 
@@ -37,6 +39,7 @@ export function summariseShape(r: ShapeRun): ShapeSummary {
     worldReadyMs: r.startupMs,
     churnedNodes: r.churnedNodes,
     seconds: r.seconds,
+    failures: r.failures,
     phases,
   };
 }
@@ -62,6 +65,8 @@ export function shapeTargets(shapes: ShapeSummary[]): Target[] {
       met: reads.every((x) => x === reads[0]) && steady.every(({ p }) => p.writes === 0),
     });
   }
+  const failed = shapes.flatMap((s) => s.failures.map((f) => `${s.shape}/${s.server} ${f.split(':')[0]}`));
+  if (failed.length > 0) out.push({ name: 'realistic shapes: every sync process ran to its end', target: 'all', measured: `failed: ${failed.join(', ')}`, met: false });
   const wrong = shapes.flatMap((s) => Object.entries(s.phases).filter(([, p]) => p.wrongStatuses > 0).map(([n]) => `${s.shape}/${s.server} ${n}`));
   out.push({ name: 'realistic shapes: every Service publishes exactly its nodes’ current IPs after each phase', target: 'all', measured: wrong.length === 0 ? 'all' : `wrong after ${wrong.join(', ')}`, met: wrong.length === 0 });
   return out;
@@ -85,6 +90,7 @@ export function renderShapes(shapes: ShapeSummary[]): string[] {
       );
     }
   }
+  for (const s of shapes) for (const f of s.failures) lines.push('', `**Failed** (${s.shape}, ${SERVER_NAME[s.server]}): ${f.replaceAll('\n', ' ')}`);
   lines.push('', 'Calls by API, steady (median): ' + shapes.flatMap((s) => (s.phases.steady ? [`${s.shape}/${s.server}: ${Object.entries(s.phases.steady.byApi).map(([api, c]) => `${api} ${c.reads}/${c.writes}`).join(', ')}`] : [])).join('; ') + '.', '');
   return lines;
 }
