@@ -12,7 +12,7 @@ import { runPhase, type PhaseResult } from './lib/phase.ts';
 import { renderMarkdown, summarise, type BenchResults, type PhaseName, type SizeRun } from './lib/results.ts';
 import { LATENCY, NAIVE_NODE_OPTIONS } from './lib/latency.ts';
 import { startSim } from './lib/sim.ts';
-import { machine } from './lib/stats.ts';
+import { loadAverage, machine } from './lib/stats.ts';
 import { FIREWALL_OPERATIONS_IN_FLIGHT } from '../functions/runtime/apply.ts';
 import { ENV_DOCS } from '../functions/config.ts';
 import { measureStartup, type StartupSample } from './lib/startup.ts';
@@ -120,6 +120,8 @@ async function measureSize(size: { services: number; nodes: number }, runs: numb
 }
 
 const started = Date.now();
+const loadAtStart = loadAverage();
+const commit = gitCommit(); // at the start: what this run loaded
 if (!values['skip-build']) build();
 const shapes = values.shapes ? parseShapes(values.shapes) : [];
 const sizes = parseSizes(values.sizes ?? (shapes.length > 0 ? '' : '10x10,30x60'));
@@ -150,7 +152,7 @@ for (const shape of shapes) {
 
 const results: BenchResults = summarise({
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  machine: machine(),
+  machine: { ...machine(), loadAverageAtStart: loadAtStart },
   latency: LATENCY,
   churnFraction: CHURN_FRACTION,
   concurrency:
@@ -174,7 +176,7 @@ if (shapeSummaries.length > 0) {
   results.notes.push(...SHAPE_NOTES);
   results.baseline = BASELINE;
 }
-results.commit = gitCommit();
+results.commit = commit;
 mkdirSync(values.out, { recursive: true });
 const markdown = renderMarkdown(results, renderShapes(shapeSummaries));
 writeFileSync(join(values.out, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);

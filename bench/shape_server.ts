@@ -32,7 +32,7 @@ const { values } = parseArgs({
 /** nodelb proves a DaemonSet's pods from its status only on nodes older than its settle window
  *  (NODE_SETTLE_MS, 120 s, functions/core/proxy_readiness.ts); the real API server stamps
  *  creationTimestamp itself, so the real world waits until its nodes are that old. */
-const NODE_AGE_MS = 125_000;
+const NODE_AGE_MS = Number(process.env.BENCH_NODE_AGE_MS ?? 125_000); // raise it if that window grows
 const PROXY_NS = 'nodelb-system';
 const log = (m: string) => process.stderr.write(`[shape-server] ${m}\n`);
 

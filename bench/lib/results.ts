@@ -219,7 +219,8 @@ export function renderMarkdown(r: BenchResults, sections: string[] = []): string
   const m = r.machine;
   lines.push('# nodelb benchmark results', '');
   lines.push(`Generated ${r.generatedAt} by \`${r.command}\` in ${r.totalSeconds} s${r.commit ? ` on commit ${r.commit}` : ''}.`, '');
-  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}.`, '');
+  const load = m.loadAverage ? ` Load average (1/5/15 min) ${m.loadAverageAtStart ? `${m.loadAverageAtStart.join(' / ')} at the start, ` : ''}${m.loadAverage.join(' / ')} at the end (the cores are shared with other work).` : '';
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}.${load}`, '');
   const l = r.settings.latency;
   lines.push(
     `Simulated GKE in its own process; latency per request: Kubernetes ${l.kubeMs} ms, Compute ${l.computeMs} ms, Container ${l.containerMs} ms; firewall operations take ${l.operationMs} ms to complete. ` +

@@ -1,5 +1,5 @@
 // Medians, percentiles and the machine description the results carry (pure, apart from reading os facts).
-import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -21,6 +21,14 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   os: string;
+  /** 1, 5 and 15 minute load averages when the results were written: the cores are shared, and
+   *  a load well above the core count slows every figure (loadAverageAtStart: when the run began). */
+  loadAverage?: number[];
+  loadAverageAtStart?: number[];
+}
+
+export function loadAverage(): number[] {
+  return loadavg().map((x) => Math.round(x * 10) / 10);
 }
 
 export function machine(): Machine {
@@ -30,5 +38,6 @@ export function machine(): Machine {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     os: `${type()} ${release()}`,
+    loadAverage: loadAverage(),
   };
 }
