@@ -1,4 +1,4 @@
-// A GKE Node object of realistic size (about 13 KB of JSON), the one place the benchmark's node
+// A GKE Node object of realistic size (about 12.5 KB of JSON), the one place the benchmark's node
 // shape is recorded (pure). Modelled on the fields `kubectl get node -o yaml` shows for a GKE
 // Standard node (COS, containerd) — public examples and GKE's documentation of node labels,
 // node-problem-detector conditions and node images — not copied from one cluster.
