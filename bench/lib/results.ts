@@ -2,8 +2,9 @@
 import { DEPLOYED_NODE_OPTIONS } from './latency.ts';
 import type { PhaseResult } from './phase.ts';
 import type { Latency, ServerCalls, VerifyResult } from './sim.ts';
-import { median, type Machine } from './stats.ts';
+import { median, percentile, type Machine } from './stats.ts';
 import type { StartupSample } from './startup.ts';
+import type { ShapeSummary } from './shape_results.ts';
 
 export type PhaseName = 'cold' | 'steady' | 'churn' | 'naiveSteady';
 
@@ -26,9 +27,13 @@ export interface PhaseSummary {
   wallMs: number;
   wallMsMin: number;
   wallMsMax: number;
+  /** 95th percentile of the wall times (nearest rank: with fewer than 20 runs, the slowest). */
+  wallMsP95: number;
   /** From the start of the sync to its last status write (median of the runs that wrote one). */
   statusesWrittenMs?: number;
   peakRssMiB: number;
+  /** Highest peak RSS of the runs. */
+  peakRssMiBMax: number;
   rounds: number;
   allConverged: boolean;
   /** Services whose status did not list exactly the current node IPs after the phase (worst run). */
@@ -62,6 +67,8 @@ export interface Target {
 export interface BenchResults {
   generatedAt: string;
   command: string;
+  /** The checkout measured (git HEAD), so before/after runs can be told apart. */
+  commit?: string;
   machine: Machine;
   totalSeconds: number;
   settings: {
@@ -73,13 +80,17 @@ export interface BenchResults {
   };
   startup: { ours: StartupSummary; naive?: StartupSummary };
   sizes: SizeSummary[];
+  /** The realistic shapes (`--shapes`), on the real API server and the simulator. */
+  shapes?: ShapeSummary[];
+  /** Reference figures from earlier runs, quoted for comparison (not measured in this run). */
+  baseline?: string[];
   targets: Target[];
   notes: string[];
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-function summarisePhase(samples: MeasuredPhase[], checks: (VerifyResult | undefined)[]): PhaseSummary {
+export function summarisePhase(samples: MeasuredPhase[], checks: (VerifyResult | undefined)[]): PhaseSummary {
   const apis = [...new Set(samples.flatMap((s) => Object.keys(s.calls.byApi)))].sort();
   const byApi: PhaseSummary['byApi'] = {};
   for (const api of apis) {
@@ -98,6 +109,8 @@ function summarisePhase(samples: MeasuredPhase[], checks: (VerifyResult | undefi
     wallMs: Math.round(median(samples.map((s) => s.wallMs))),
     wallMsMin: Math.round(Math.min(...samples.map((s) => s.wallMs))),
     wallMsMax: Math.round(Math.max(...samples.map((s) => s.wallMs))),
+    wallMsP95: Math.round(percentile(samples.map((s) => s.wallMs), 95)),
+    peakRssMiBMax: round1(Math.max(...samples.map((s) => s.maxRssKiB / 1024))),
     ...statusesWritten(samples),
     peakRssMiB: round1(median(samples.map((s) => s.maxRssKiB / 1024))),
     rounds: median(samples.map((s) => s.rounds)),
@@ -194,18 +207,20 @@ function targets(r: BenchResults): Target[] {
   if (r.startup.ours.runs > 0)
     out.push({ name: 'process start to ready (nodelbEvent)', target: '< 0.5 s', measured: `${r.startup.ours.readyMs} ms`, met: r.startup.ours.readyMs < 500 });
   const wrong = r.sizes.flatMap((s) => Object.entries(s.phases).filter(([, p]) => p.wrongStatuses > 0).map(([n]) => `${s.services}×${s.nodes} ${n}`));
-  out.push({ name: 'every Service publishes exactly the current node IPs after each phase', target: 'all', measured: wrong.length === 0 ? 'all' : `wrong after ${wrong.join(', ')}`, met: wrong.length === 0 });
+  if (r.sizes.length > 0) out.push({ name: 'every Service publishes exactly the current node IPs after each phase', target: 'all', measured: wrong.length === 0 ? 'all' : `wrong after ${wrong.join(', ')}`, met: wrong.length === 0 });
   return out;
 }
 
 const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x} ms`);
 
-export function renderMarkdown(r: BenchResults): string {
+/** `sections`: Markdown lines placed before the by-size tables (the realistic shapes). */
+export function renderMarkdown(r: BenchResults, sections: string[] = []): string {
   const lines: string[] = [];
   const m = r.machine;
   lines.push('# nodelb benchmark results', '');
-  lines.push(`Generated ${r.generatedAt} by \`${r.command}\` in ${r.totalSeconds} s.`, '');
-  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}.`, '');
+  lines.push(`Generated ${r.generatedAt} by \`${r.command}\` in ${r.totalSeconds} s${r.commit ? ` on commit ${r.commit}` : ''}.`, '');
+  const load = m.loadAverage ? ` Load average (1/5/15 min) ${m.loadAverageAtStart ? `${m.loadAverageAtStart.join(' / ')} at the start, ` : ''}${m.loadAverage.join(' / ')} at the end (the cores are shared with other work).` : '';
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}.${load}`, '');
   const l = r.settings.latency;
   lines.push(
     `Simulated GKE in its own process; latency per request: Kubernetes ${l.kubeMs} ms, Compute ${l.computeMs} ms, Container ${l.containerMs} ms; firewall operations take ${l.operationMs} ms to complete. ` +
@@ -213,7 +228,21 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   );
   lines.push('Every figure is the median of the runs shown; wall range is min–max.', '');
-  lines.push('## Sync (GKE mode, the function\'s code path, one process per phase)', '');
+  lines.push(...sections);
+  if (r.baseline && r.baseline.length > 0) lines.push('## Baseline (earlier runs, quoted)', '', ...r.baseline.map((b) => `- ${b}`), '');
+  if (r.sizes.length > 0) renderSizes(r, lines);
+  renderStartup(r, lines);
+  lines.push('', '## Targets', '');
+  lines.push('| target | wanted | measured | met |');
+  lines.push('| --- | --- | --- | --- |');
+  for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
+  if (r.notes.length > 0) lines.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
+  lines.push('');
+  return lines.join('\n');
+}
+
+function renderSizes(r: BenchResults, lines: string[]): void {
+  lines.push('## Sync by size (GKE mode, the function\'s code path, one process per phase)', '');
   lines.push('| Services × nodes | phase | runs | reads | reads, pagination aside | writes | wall | wall range | to last status write | peak RSS | rounds | statuses right |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of r.sizes) {
@@ -237,6 +266,9 @@ export function renderMarkdown(r: BenchResults): string {
       lines.push(`| ${s.services} × ${s.nodes} | ${name} | ${a('kube').reads} / ${a('kube').writes} | ${a('compute').reads} / ${a('compute').writes} | ${a('container').reads} |`);
     }
   }
+}
+
+function renderStartup(r: BenchResults, lines: string[]): void {
   lines.push('', '## Function start and memory: nodelb next to the naive eager entry (same run)', '');
   lines.push('| entry | start to ready | range | RSS at ready |');
   lines.push('| --- | --- | --- | --- |');
@@ -251,11 +283,10 @@ export function renderMarkdown(r: BenchResults): string {
     lines.push('| --- | --- | --- |');
     for (const s of naiveRows) lines.push(`| ${s.services} × ${s.nodes} | ${s.phases.steady?.peakRssMiB} MiB | ${s.phases.naiveSteady?.peakRssMiB} MiB |`);
   }
-  lines.push('', '## Targets', '');
-  lines.push('| target | wanted | measured | met |');
-  lines.push('| --- | --- | --- | --- |');
-  for (const t of r.targets) lines.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`);
-  if (r.notes.length > 0) lines.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
-  lines.push('');
-  return lines.join('\n');
+  const naiveShapes = (r.shapes ?? []).filter((s) => s.phases.naiveSteady && s.phases.steady);
+  if (naiveShapes.length > 0) {
+    lines.push('', '| shape, API server | steady sync peak RSS, nodelb | same sync with the eager clients loaded |');
+    lines.push('| --- | --- | --- |');
+    for (const s of naiveShapes) lines.push(`| ${s.shape}, ${s.server} | ${s.phases.steady?.peakRssMiB} MiB | ${s.phases.naiveSteady?.peakRssMiB} MiB |`);
+  }
 }

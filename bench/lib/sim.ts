@@ -1,5 +1,6 @@
-// Starts bench/sim_server.ts (a local GKE on the real control plane) in its own process and
-// talks to it over JSON lines (does I/O).
+// Starts the benchmark's local GKE in its own process — bench/sim_server.ts (the real control
+// plane, by size) or bench/shape_server.ts (a realistic shape, real API server or simulator) —
+// and talks to it over JSON lines (does I/O).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,15 +20,19 @@ export interface SimEndpoints {
   clusterName: string;
   pid: number;
   startupMs: number;
+  /** Shape worlds: time to seed nodes and Services (startupMs also holds the wait for node age). */
+  seededMs?: number;
 }
 
 export interface VerifyResult {
   services: number;
   wrong: number;
   example?: string;
-  daemonSets: number;
-  firewalls: number;
-  pods: number;
+  daemonSets?: number;
+  firewalls?: number;
+  pods?: number;
+  /** Shape worlds on the real API server: errors of the DaemonSet status stand-in. */
+  standinErrors?: number;
 }
 
 export type ServerCalls = Record<string, { reads: number; writes: number; continued: number }>;
@@ -44,15 +49,19 @@ export interface SimProcess {
 }
 
 const SERVER = fileURLToPath(new URL('../sim_server.ts', import.meta.url));
+const SHAPE_SERVER = fileURLToPath(new URL('../shape_server.ts', import.meta.url));
 
-export async function startSim(size: { services: number; nodes: number }, latency: Latency, nodeArgs: string[] = []): Promise<SimProcess> {
+/** A world by size (sim_server.ts: the real control plane with its controllers and kubelets), or
+ *  a realistic shape on the real API server or the simulator (shape_server.ts). */
+export type WorldSpec = { services: number; nodes: number } | { shape: string; server: 'real' | 'sim' };
+
+export async function startSim(world: WorldSpec, latency: Latency, nodeArgs: string[] = []): Promise<SimProcess> {
+  const what = 'shape' in world ? [SHAPE_SERVER, `--shape=${world.shape}`, `--server=${world.server}`] : [SERVER, `--nodes=${world.nodes}`, `--services=${world.services}`];
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
     [
       ...nodeArgs,
-      SERVER,
-      `--nodes=${size.nodes}`,
-      `--services=${size.services}`,
+      ...what,
       `--latency-kube=${latency.kubeMs}`,
       `--latency-compute=${latency.computeMs}`,
       `--latency-container=${latency.containerMs}`,

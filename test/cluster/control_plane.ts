@@ -17,6 +17,9 @@ export interface ControlPlaneOptions {
   dir: string;
   /** Users besides the admin, for the static token file (they have no rights until bound). */
   users?: TokenUser[];
+  /** false: etcd and kube-apiserver only (no controller manager, no scheduler), for benchmarks
+   *  whose worlds are too large for the real controllers on this machine; they stand in for them. */
+  controllers?: boolean;
 }
 
 export interface ControlPlane {
@@ -138,26 +141,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     const adminKubeconfig = join(dir, 'admin.kubeconfig');
     writeFileSync(adminKubeconfig, kubeconfig(url, pki.caFile, ADMIN_TOKEN), { mode: 0o600 });
     const common = [`--kubeconfig=${adminKubeconfig}`, `--authentication-kubeconfig=${adminKubeconfig}`, `--authorization-kubeconfig=${adminKubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
-    const kcm = startComponent('kube-controller-manager', bins.controllerManager, [
-      ...common,
-      `--secure-port=${kcmPort}`,
-      '--controllers=*', // every controller that is on by default: DaemonSet, EndpointSlice, namespace, GC, service-account, node-lifecycle …
-      `--root-ca-file=${pki.caFile}`,
-      `--service-account-private-key-file=${pki.saKeyFile}`,
-      '--kube-api-qps=100',
-      '--kube-api-burst=200',
-      '--node-monitor-period=2s', // NotReady nodes are tainted within seconds, not 5
-    ], logs);
-    components.push(kcm);
-    const scheduler = startComponent('kube-scheduler', bins.scheduler, [...common, `--secure-port=${schedPort}`], logs);
-    components.push(scheduler);
-    await Promise.all([
-      waitUntil(kcm, 'healthy /healthz', () => httpOk(`https://127.0.0.1:${kcmPort}/healthz`)),
-      waitUntil(scheduler, 'healthy /healthz', () => httpOk(`https://127.0.0.1:${schedPort}/healthz`)),
-    ]);
+    if (opts.controllers !== false) {
+      const kcm = startComponent('kube-controller-manager', bins.controllerManager, [
+        ...common,
+        `--secure-port=${kcmPort}`,
+        '--controllers=*', // every controller that is on by default: DaemonSet, EndpointSlice, namespace, GC, service-account, node-lifecycle …
+        `--root-ca-file=${pki.caFile}`,
+        `--service-account-private-key-file=${pki.saKeyFile}`,
+        '--kube-api-qps=100',
+        '--kube-api-burst=200',
+        '--node-monitor-period=2s', // NotReady nodes are tainted within seconds, not 5
+      ], logs);
+      components.push(kcm);
+      const scheduler = startComponent('kube-scheduler', bins.scheduler, [...common, `--secure-port=${schedPort}`], logs);
+      components.push(scheduler);
+      await Promise.all([
+        waitUntil(kcm, 'healthy /healthz', () => httpOk(`https://127.0.0.1:${kcmPort}/healthz`)),
+        waitUntil(scheduler, 'healthy /healthz', () => httpOk(`https://127.0.0.1:${schedPort}/healthz`)),
+      ]);
+    }
     const admin = new KubeHttp(url, pki.caPem, ADMIN_TOKEN);
     // The service-account controller makes `default` in every namespace; pods need it to be admitted.
-    await waitUntil(kcm, 'the default ServiceAccount', async () => (await admin.find('/api/v1/namespaces/default/serviceaccounts/default')) !== undefined);
+    const kcm = components.find((c) => c.name === 'kube-controller-manager');
+    if (kcm) await waitUntil(kcm, 'the default ServiceAccount', async () => (await admin.find('/api/v1/namespaces/default/serviceaccounts/default')) !== undefined);
     const version = (await admin.get<{ gitVersion: string }>('/version')).gitVersion;
     return {
       url,

@@ -32,6 +32,9 @@ export interface LocalGkeOptions {
   clusterId?: string;
   /** Second octet offset of the node IPs (10.128+block.x.y), so a fleet's nodes do not collide. */
   ipBlock?: number;
+  /** false: no controller manager, scheduler or fake kubelets (nodes are then made by the
+   *  caller, through the API); for benchmark worlds too large for them on this machine. */
+  controllers?: boolean;
 }
 
 export interface SharedGoogleApis {
@@ -103,7 +106,7 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
   mkdirSync(dir, { recursive: true });
   const nodelbUser = `nodelb@${project}.iam.gserviceaccount.com`;
 
-  const controlPlane = await startControlPlane({ dir, users: [{ token, user: nodelbUser, uid: 'uid-nodelb' }] });
+  const controlPlane = await startControlPlane({ dir, users: [{ token, user: nodelbUser, uid: 'uid-nodelb' }], controllers: opts.controllers });
   const admin = controlPlane.admin;
   const faults = opts.shared?.faults ?? new FaultPlan();
   const clusterId = opts.clusterId ?? LOCAL_CLUSTER_ID;
@@ -113,7 +116,7 @@ export async function startLocalGke(opts: LocalGkeOptions = {}): Promise<LocalGk
   const container = opts.shared?.container ?? (await startContainerSim({ faults, token, latencyMs: opts.latency?.containerMs }));
   container.control.putCluster(registration);
   const kubelets = new FakeKubelets(admin);
-  await kubelets.start();
+  if (opts.controllers !== false) await kubelets.start();
   const nodeTag = clusterNodeTag(cluster, clusterId);
   const clusterUid = (await admin.get('/api/v1/namespaces/kube-system')).metadata.uid ?? '';
   const zoneByNode = new Map<string, string>();
