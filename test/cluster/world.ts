@@ -247,14 +247,27 @@ export async function startRealWorld(opts: LocalGkeOptions & { bind?: boolean } 
         'the proxy DaemonSets to settle',
         async () => {
           await gke.kubelets.idle();
-          const nodes = (await admin.list('/api/v1/nodes')).items.length;
+          const nodeNames = new Set((await admin.list('/api/v1/nodes')).items.map((n) => n.metadata.name ?? ''));
+          const nodes = nodeNames.size;
           const sets = await world.daemonSets();
           const lagging = sets.filter((d) => {
             const s = d.status ?? {};
             const desired = s.desiredNumberScheduled ?? 0;
             return s.observedGeneration !== d.metadata.generation || desired !== nodes || s.updatedNumberScheduled !== desired || (ready && s.numberReady !== desired);
           });
-          return lagging.length === 0;
+          if (lagging.length > 0 || !ready) return lagging.length === 0;
+          // The controller's counts can still include a deleted node and miss its replacement
+          // (it ignores Node deletions until a pod event): settled means a Ready pod on each node now.
+          const pods = await world.proxyPods();
+          return sets.every((d) => {
+            const on = new Set(
+              pods
+                .filter((p) => p.metadata.labels?.['nodelb.dev/daemonset'] === d.metadata.name && !p.metadata.deletionTimestamp)
+                .filter((p) => (p.status?.conditions ?? []).some((c: { type?: string; status?: string }) => c.type === 'Ready' && c.status === 'True'))
+                .map((p) => p.spec?.nodeName ?? ''),
+            );
+            return [...nodeNames].every((n) => on.has(n));
+          });
         },
         opts.timeoutMs ?? 60_000,
       );
